@@ -1,0 +1,23 @@
+using Xunit;
+
+namespace EdgeAgent.Exporter.Tests;
+
+public class VersionTests
+{
+    [Fact]
+    public void VersionPrintsNameAndVersion()
+    {
+        var output = new StringWriter();
+        var previous = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, Program.Main(["--version"]));
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+        Assert.Matches(@"^exporter \d+\.\d+\.\d+", output.ToString());
+    }
+}
