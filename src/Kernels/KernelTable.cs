@@ -19,7 +19,11 @@ public sealed partial class KernelTable
     private KernelTable(Isa isa)
     {
         Isa = isa;
-        Fill();
+        FillQGemm();
+        FillConv();
+        FillDepthwise();
+        FillElementwise();
+        FillFloat();
     }
 
     /// <summary>Builds the table for <paramref name="isa"/>; the CPU must support it.</summary>
@@ -34,8 +38,12 @@ public sealed partial class KernelTable
     public static IReadOnlyList<KernelTable> AllSupported() =>
         CpuFeatures.Host.SupportedIsas.Select(For).ToArray();
 
-    /// <summary>Each kernel family fills its entries for <see cref="Isa"/> in its own partial file.</summary>
-    partial void Fill();
+    // Each kernel family fills its entries for Isa in its own partial file (KernelTable.<Family>.cs).
+    partial void FillQGemm();
+    partial void FillConv();
+    partial void FillDepthwise();
+    partial void FillElementwise();
+    partial void FillFloat();
 
     public override string ToString() => Name;
 }
