@@ -1,0 +1,6 @@
+namespace EdgeAgent.Runtime.Ops;
+
+internal static class ReduceOps
+{
+    public static void Register(Dictionary<string, OpCompiler> ops) { _ = ops; }
+}
