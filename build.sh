@@ -34,7 +34,7 @@ environment:
 EOF
 }
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ]; then log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }; else log() { printf '==> %s\n' "$*" >&2; }; fi
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 # Installs the Debian packages in "$@" that are missing; silent when everything is there.
