@@ -33,6 +33,9 @@ public readonly ref struct QGemmInput
         ZeroPoint = zeroPoint;
     }
 
+    /// <summary>Other bytes with the same element type and zero point (a group's channels, an im2col buffer).</summary>
+    internal QGemmInput With(ReadOnlySpan<byte> data, int rows, int stride) => new(data, rows, stride, IsSigned, ZeroPoint);
+
     /// <summary>u8 activations with zero point 0..255.</summary>
     public static QGemmInput UInt8(ReadOnlySpan<byte> data, int rows, int stride, int zeroPoint)
     {

@@ -62,6 +62,14 @@ public readonly ref struct QGemmOutput
         Max = max;
     }
 
+    /// <summary>The same destination seen from column <paramref name="column"/> on (a group's channels).</summary>
+    internal QGemmOutput FromColumn(int column, int columns) => new(
+        Data.Slice(column * ElementSize), Kind, Stride,
+        Scales.Length > 1 ? Scales.Slice(column, columns) : Scales, ZeroPoint, Min, Max);
+
+    /// <summary>The same destination starting at row <paramref name="row"/>.</summary>
+    internal QGemmOutput FromRow(int row) => new(Data.Slice(row * Stride * ElementSize), Kind, Stride, Scales, ZeroPoint, Min, Max);
+
     /// <summary>Element size in bytes of <see cref="Kind"/>.</summary>
     public int ElementSize => Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8 ? 1 : 4;
 
