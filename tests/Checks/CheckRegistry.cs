@@ -16,6 +16,7 @@ public static class CheckRegistry
         DispatchChecks.Register(checks);
         Kernels.QGemmChecks.Register(checks);
         Kernels.ConvChecks.Register(checks);
+        Kernels.DepthwiseChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;
