@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
 # ONNX's backend test suite (Debian's libonnx-testdata) through our runtime, on this machine (x64, JIT).
-# usage: tests/conformance.sh [--verbose] [DIR...]   (default: node, pytorch-converted, pytorch-operator, simple)
-# Prints FAIL/SKIP lines (PASS too with --verbose) and ends with "conformance: N passed, N failed, N skipped".
+# usage: tests/conformance.sh [DIR...]   (default: node, pytorch-converted, pytorch-operator, simple)
+# Prints a FAIL or SKIP line (with the reason) per case that did not pass, and ends with
+# "conformance: N passed, N failed, N skipped".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA=/usr/share/libonnx-testdata/data
-args=()
-dirs=()
-for a in "$@"; do
-  case "$a" in
-    --verbose) args+=(--verbose) ;;
-    *) dirs+=("$a") ;;
-  esac
-done
+dirs=("$@")
 [ ${#dirs[@]} -gt 0 ] || dirs=("$DATA/node" "$DATA/pytorch-converted" "$DATA/pytorch-operator" "$DATA/simple")
 [ -d "$DATA" ] || { echo "conformance: libonnx-testdata is not installed ($DATA missing)" >&2; exit 2; }
 OUT="$ROOT/artifacts/conformance"
