@@ -64,5 +64,11 @@ internal static class RunCommand
             Console.Error.WriteLine($"edgeagent: {e.Message}");
             return Program.ExitConfig;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // Start-up failures that are not our configuration's fault (state directory not writable, ...).
+            Console.Error.WriteLine($"edgeagent: cannot start: {e.Message}");
+            return Program.ExitSoftware;
+        }
     }
 }

@@ -10,7 +10,9 @@ using EdgeAgent.Daemon.Sensors.Gpio;
 using EdgeAgent.Daemon.Sensors.Topics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeAgent.Daemon.Hosting;
@@ -38,6 +40,8 @@ public static partial class DaemonHost
         });
         var services = builder.Services;
         services.AddSystemd();
+        // AddSystemd registers the notifier only under systemd; the watchdog service asks for it everywhere.
+        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.Configure<HostOptions>(o =>
         {
             // systemd's default TimeoutStopSec is 90 s; we aim to be done well within it.

@@ -393,6 +393,13 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     private void CheckQuota()
     {
         bool over = DiskBytes() >= _settings.QuotaBytes;
+        // Past the quota only replacements are written; fold the write-ahead log back into the data file so
+        // those reuse free pages instead of growing the log.
+        if (over && File.Exists(LogPath(_settings.Path)) && new FileInfo(LogPath(_settings.Path)).Length > 0)
+        {
+            _db.Checkpoint();
+            over = DiskBytes() >= _settings.QuotaBytes;
+        }
         if (over != _quotaReached) Volatile.Write(ref _quotaReached, over);
     }
 

@@ -27,8 +27,8 @@ public sealed class Mpu6050 : IDisposable
         WriteRegister(Mpu6050Registers.SampleRateDivider, (byte)Math.Clamp(divider, 0, 255));
         WriteRegister(Mpu6050Registers.AccelConfig, (byte)((int)accelerometer << Mpu6050Registers.FullScaleShift));
         WriteRegister(Mpu6050Registers.GyroConfig, (byte)((int)gyroscope << Mpu6050Registers.FullScaleShift));
-        _lsbPerG = 16384.0 / (1 << (int)accelerometer);
-        _lsbPerDps = 131.0 / (1 << (int)gyroscope);
+        _lsbPerG = Mpu6050Registers.AccelLsbPerG[(int)accelerometer];
+        _lsbPerDps = Mpu6050Registers.GyroLsbPerDps[(int)gyroscope];
         SampleRateHz = Mpu6050Registers.GyroOutputRateWithDlpfHz / (1.0 + Math.Clamp(divider, 0, 255));
     }
 

@@ -22,6 +22,12 @@ public static class Mpu6050Registers
     public const byte Dlpf184Hz = 0x01;
     public const int GyroOutputRateWithDlpfHz = 1000;
 
+    /// <summary>Gyro sensitivity per FS_SEL, LSB per °/s (product specification table 6.1; not exactly 32768 / range).</summary>
+    public static ReadOnlySpan<double> GyroLsbPerDps => [131.0, 65.5, 32.8, 16.4];
+
+    /// <summary>Accelerometer sensitivity per AFS_SEL, LSB per g (table 6.2).</summary>
+    public static ReadOnlySpan<double> AccelLsbPerG => [16384.0, 8192.0, 4096.0, 2048.0];
+
     /// <summary>Temperature in °C = raw / 340 + 36.53 (register map section 4.18).</summary>
     public const double TemperatureLsbPerCelsius = 340.0;
     public const double TemperatureOffsetCelsius = 36.53;
