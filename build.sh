@@ -34,7 +34,7 @@ environment:
 EOF
 }
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ]; then log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }; else log() { printf '==> %s\n' "$*" >&2; }; fi
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 
 # Installs the Debian packages in "$@" that are missing; silent when everything is there.
@@ -71,10 +71,18 @@ build_all() {
 }
 
 # publish_aot PROJECT RID OUTDIR: NativeAOT publish of one executable project.
+# Trim and AOT warnings (IL2xxx/IL3xxx) fail the publish: a warning there is a crash on the device.
 publish_aot() {
-  local project=$1 rid=$2 out=$3
-  dotnet publish "$project" -c Release -r "$rid" -o "$out" -nologo -v:q -clp:ErrorsOnly \
-    -p:PublishAot=true -p:StripSymbols=true
+  local project=$1 rid=$2 out=$3 log_file
+  log_file=$(mktemp)
+  if ! dotnet publish "$project" -c Release -r "$rid" -o "$out" -nologo -v:q -clp:NoSummary \
+      -p:PublishAot=true -p:StripSymbols=true >"$log_file" 2>&1; then
+    cat "$log_file" >&2; rm -f "$log_file"; die "publish of $project for $rid failed"
+  fi
+  if grep -E 'warning (IL[0-9]+|[A-Z]+[0-9]+)' "$log_file" >&2; then
+    rm -f "$log_file"; die "publish of $project for $rid produced warnings (above); they must be fixed"
+  fi
+  rm -f "$log_file"
 }
 
 # --- test ------------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ public static class CheckRegistry
     {
         var checks = new List<Check>();
         DispatchChecks.Register(checks);
+        Kernels.QGemmChecks.Register(checks);
+        Kernels.ConvChecks.Register(checks);
+        Kernels.DepthwiseChecks.Register(checks);
+        Training.TrainingGradientChecks.Register(checks);
+        Training.TrainingEngineChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;

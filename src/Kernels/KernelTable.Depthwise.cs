@@ -1,0 +1,69 @@
+namespace EdgeAgent.Kernels;
+
+public sealed partial class KernelTable
+{
+    private SimdPath _depthwisePath;
+
+    partial void FillDepthwise() => _depthwisePath = SimdPaths.For(Isa);
+
+    /// <summary>
+    /// Int8 depthwise convolution (ONNX QLinearConv with group = channels, multiplier 1) over one NHWC image,
+    /// u8 activations. Computes output rows [<paramref name="rowStart"/>, <paramref name="rowStart"/> + <paramref name="rowCount"/>)
+    /// so callers can split rows over threads; results do not depend on the split.
+    /// </summary>
+    /// <param name="geometry">Input size, kernel size (3x3 and 5x5 are the tuned cases; any size works), stride, padding, dilation.</param>
+    /// <param name="channels">Channel count C.</param>
+    /// <param name="input">The image, [H][W][C]. Padding reads as <paramref name="inputZeroPoint"/>.</param>
+    /// <param name="inputZeroPoint">Input zero point.</param>
+    /// <param name="weights">Symmetric s8 weights (zero point 0), [KH][KW][C].</param>
+    /// <param name="bias">int32 bias per channel (in units of input scale x weight scale), or empty for none.</param>
+    /// <param name="scales">Per-channel requantization scale: inputScale * weightScale[c] / outputScale.</param>
+    /// <param name="output">Output zero point and clamp (fused activation).</param>
+    /// <param name="destination">The whole output image, [OH][OW][C]; only the requested rows are written.</param>
+    /// <param name="rowStart">First output row to compute.</param>
+    /// <param name="rowCount">Number of output rows to compute.</param>
+    public void DepthwiseConv(in WindowGeometry geometry, int channels, ReadOnlySpan<byte> input, int inputZeroPoint,
+        ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
+        Span<byte> destination, int rowStart, int rowCount)
+    {
+        CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, 0, 255, weights.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
+        RunDepthwise(new DepthwiseArgs<byte>(geometry, channels, input, inputZeroPoint, weights, bias, scales, output, destination, rowStart, rowStart + rowCount));
+    }
+
+    /// <summary>
+    /// Int8 depthwise convolution over one NHWC image with s8 activations; otherwise the same as the u8 overload.
+    /// </summary>
+    public void DepthwiseConv(in WindowGeometry geometry, int channels, ReadOnlySpan<sbyte> input, int inputZeroPoint,
+        ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
+        Span<sbyte> destination, int rowStart, int rowCount)
+    {
+        CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, -128, 127, weights.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
+        RunDepthwise(new DepthwiseArgs<sbyte>(geometry, channels, input, inputZeroPoint, weights, bias, scales, output, destination, rowStart, rowStart + rowCount));
+    }
+
+    private void RunDepthwise<T>(in DepthwiseArgs<T> args) where T : unmanaged
+    {
+        switch (_depthwisePath)
+        {
+            case SimdPath.Neon: DepthwiseConvNeon.Run(args); break;
+            case SimdPath.Avx2:
+            case SimdPath.Avx512: DepthwiseConvAvx2.Run(args); break;
+            default: DepthwiseConvScalar.Run(args); break;
+        }
+    }
+
+    private static void CheckDepthwise(in WindowGeometry g, int channels, int inputLength, int inputZeroPoint, int zpMin, int zpMax,
+        int weightsLength, int biasLength, int scalesLength, QuantizedOutput output, int destinationLength, int rowStart, int rowCount)
+    {
+        g.Validate();
+        if (channels <= 0) throw new ArgumentException($"depthwise conv: channels must be positive, got {channels}");
+        if (inputZeroPoint < zpMin || inputZeroPoint > zpMax) throw new ArgumentException($"depthwise conv: input zero point {inputZeroPoint} outside {zpMin}..{zpMax}");
+        if (output.Min < zpMin || output.Max > zpMax) throw new ArgumentException($"depthwise conv: output range {output.Min}..{output.Max} does not fit the element type ({zpMin}..{zpMax})");
+        KernelArguments.CheckLength("depthwise conv", "input", inputLength, (long)g.InputHeight * g.InputWidth * channels);
+        KernelArguments.CheckLength("depthwise conv", "weights", weightsLength, (long)g.KernelHeight * g.KernelWidth * channels);
+        if (biasLength != 0) KernelArguments.CheckLength("depthwise conv", "bias", biasLength, channels);
+        KernelArguments.CheckLength("depthwise conv", "scales", scalesLength, channels);
+        KernelArguments.CheckLength("depthwise conv", "destination", destinationLength, (long)g.OutputHeight * g.OutputWidth * channels);
+        KernelArguments.CheckRange("depthwise conv", "output rows", rowStart, rowCount, g.OutputHeight);
+    }
+}

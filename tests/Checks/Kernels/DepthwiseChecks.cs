@@ -1,0 +1,211 @@
+using EdgeAgent.Kernels;
+using static EdgeAgent.Checks.Kernels.KernelCheckKit;
+
+namespace EdgeAgent.Checks.Kernels;
+
+/// <summary>
+/// One template for the int8 depthwise convolution: every path against the scalar reference, bit for bit,
+/// over shapes chosen to hit the edges (one pixel, odd sizes, channel counts around the 8/16 vector steps,
+/// stride 2 on odd inputs, asymmetric padding, dilation), extreme zero points and scales, saturation and fused
+/// clamps; then the scalar reference against a naive real-valued convolution.
+/// </summary>
+public static class DepthwiseChecks
+{
+    private sealed record Case(string Name, WindowGeometry Geometry, int Channels);
+
+    private static IEnumerable<Case> Cases()
+    {
+        yield return new("1x1-input-3x3-pad1-c1", new WindowGeometry(1, 1, 3, 1, 1), 1);
+        yield return new("5x7-3x3-s1-p1-c16", new WindowGeometry(5, 7, 3, 1, 1), 16);
+        yield return new("7x5-3x3-s2-p1-c17", new WindowGeometry(7, 5, 3, 2, 1), 17);
+        yield return new("9x9-3x3-s2-p0-c40", new WindowGeometry(9, 9, 3, 2, 0), 40);
+        yield return new("6x6-5x5-s1-p2-c24", new WindowGeometry(6, 6, 5, 1, 2), 24);
+        yield return new("11x9-5x5-s2-p2-c33", new WindowGeometry(11, 9, 5, 2, 2), 33);
+        yield return new("3x3-5x5-s1-p2-c8", new WindowGeometry(3, 3, 5, 1, 2), 8);
+        yield return new("4x5-3x3-asym-pad-c15", new WindowGeometry(4, 5, 3, 3, 1, 1, 0, 1, 2, 0), 15);
+        yield return new("8x8-3x3-dil2-p2-c7", new WindowGeometry(8, 8, 3, 1, 2, 2), 7);
+        yield return new("2x13-1x3-s1x2-c3", new WindowGeometry(2, 13, 1, 3, 1, 2, 0, 1, 0, 1), 3);
+        yield return new("1x2-3x3-s2-p1-c48", new WindowGeometry(1, 2, 3, 2, 1), 48);
+    }
+
+    private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
+
+    private static Quant[] QuantsU8 =>
+    [
+        new("mid", 128, 128, 1f, 0),
+        new("zp0-relu", 0, 0, 1f, 1),
+        new("zp255", 255, 255, 1f, 0),
+        new("saturating", 7, 250, 40f, 0),
+        new("tiny-scale", 200, 3, 1e-5f, 0),
+        new("relu6", 100, 20, 1f, 2),
+    ];
+
+    private static Quant[] QuantsS8 =>
+    [
+        new("mid", 0, 0, 1f, 0),
+        new("zp-128", -128, -128, 1f, 1),
+        new("zp127", 127, 127, 1f, 0),
+        new("saturating", -90, 100, 40f, 0),
+        new("relu6", 5, -10, 1f, 2),
+    ];
+
+    public static void Register(List<Check> checks)
+    {
+        checks.Add(new("kernels", "depthwise.u8.paths-match-scalar", () => PathsMatch<byte>(QuantsU8, 0x3d1)));
+        checks.Add(new("kernels", "depthwise.s8.paths-match-scalar", () => PathsMatch<sbyte>(QuantsS8, 0x3d2)));
+        checks.Add(new("kernels", "depthwise.row-split-is-invisible", RowSplit));
+        checks.Add(new("kernels", "depthwise.scalar-matches-real-conv", ScalarMatchesRealConv));
+        checks.Add(new("kernels", "depthwise.bad-arguments-are-named", BadArguments));
+    }
+
+    private static QuantizedOutput MakeOutput<T>(Quant q, float outScale)
+    {
+        var o = typeof(T) == typeof(byte) ? QuantizedOutput.U8(q.ZpOut) : QuantizedOutput.S8(q.ZpOut);
+        return q.Activation switch { 1 => o.Relu(), 2 => o.Relu6(outScale), _ => o };
+    }
+
+    private static void PathsMatch<T>(Quant[] quants, int seed) where T : unmanaged, IEquatable<T>
+    {
+        var rng = Rng(seed);
+        var reference = Reference;
+        foreach (var c in Cases())
+        {
+            var g = c.Geometry;
+            int taps = g.KernelHeight * g.KernelWidth;
+            foreach (var q in quants)
+            {
+                int inCount = g.InputHeight * g.InputWidth * c.Channels, outCount = g.OutputHeight * g.OutputWidth * c.Channels;
+                var weights = SBytes(rng, taps * c.Channels);
+                var bias = Ints(rng, c.Channels, -20000, 20000);
+                // Per-channel scales spanning two decades around what keeps outputs mostly in range.
+                var scales = new float[c.Channels];
+                for (int i = 0; i < c.Channels; i++) scales[i] = q.ScaleMul * (float)(0.3 / (taps * 128.0) * Math.Pow(10, rng.NextDouble() * 2 - 1));
+                // Extreme weights on some channels make sure -128 * (255 or -255) is covered.
+                for (int i = 0; i < weights.Length; i += 5) weights[i] = -128;
+                var expected = new T[outCount];
+                var actualBuffer = new T[outCount];
+                T[] input = MakeInput<T>(rng, inCount);
+                var output = MakeOutput<T>(q, 0.05f);
+                Run(reference, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, expected, 0, g.OutputHeight);
+                foreach (var table in VectorTables)
+                {
+                    Array.Fill(actualBuffer, default);
+                    Run(table, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, actualBuffer, 0, g.OutputHeight);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}");
+                }
+                // No bias is the other entry condition of the accumulators.
+                Run(reference, g, c.Channels, input, q.ZpIn, weights, [], scales, output, expected, 0, g.OutputHeight);
+                foreach (var table in VectorTables)
+                {
+                    Run(table, g, c.Channels, input, q.ZpIn, weights, [], scales, output, actualBuffer, 0, g.OutputHeight);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name} without bias");
+                }
+            }
+        }
+    }
+
+    private static T[] MakeInput<T>(Random rng, int n) where T : unmanaged
+    {
+        var data = new T[n];
+        if (typeof(T) == typeof(byte)) Bytes(rng, n).CopyTo((byte[])(object)data, 0);
+        else SBytes(rng, n).CopyTo((sbyte[])(object)data, 0);
+        // Runs of the extremes so saturation and the largest products occur.
+        for (int i = 0; i < n; i += 7)
+        {
+            if (typeof(T) == typeof(byte)) ((byte[])(object)data)[i] = (i & 8) == 0 ? (byte)255 : (byte)0;
+            else ((sbyte[])(object)data)[i] = (i & 8) == 0 ? (sbyte)127 : (sbyte)-128;
+        }
+        return data;
+    }
+
+    private static void Run<T>(KernelTable table, in WindowGeometry g, int channels, T[] input, int zpIn, sbyte[] weights,
+        int[] bias, float[] scales, QuantizedOutput output, T[] destination, int rowStart, int rowCount) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte))
+            table.DepthwiseConv(g, channels, (byte[])(object)input, zpIn, weights, bias, scales, output, (byte[])(object)destination, rowStart, rowCount);
+        else
+            table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, rowStart, rowCount);
+    }
+
+    private static void RowSplit()
+    {
+        var rng = Rng(77);
+        var g = new WindowGeometry(13, 10, 3, 2, 1);
+        int channels = 19;
+        var input = Bytes(rng, g.InputHeight * g.InputWidth * channels);
+        var weights = SBytes(rng, 9 * channels);
+        var bias = Ints(rng, channels, -3000, 3000);
+        var scales = Floats(rng, channels, 0.0005f, 0.002f);
+        var output = QuantizedOutput.U8(90);
+        int outCount = g.OutputHeight * g.OutputWidth * channels;
+        foreach (var table in AllTables)
+        {
+            var whole = new byte[outCount];
+            table.DepthwiseConv(g, channels, input, 31, weights, bias, scales, output, whole, 0, g.OutputHeight);
+            var pieces = new byte[outCount];
+            // Uneven pieces, in reverse order, as a pool of threads might run them.
+            int[] cuts = [0, 1, 4, g.OutputHeight];
+            for (int i = cuts.Length - 2; i >= 0; i--)
+                table.DepthwiseConv(g, channels, input, 31, weights, bias, scales, output, pieces, cuts[i], cuts[i + 1] - cuts[i]);
+            Expect.SequenceEqual<byte>(whole, pieces, $"{table.Name}: rows in pieces");
+        }
+    }
+
+    /// <summary>
+    /// The reference against real arithmetic: dequantize, convolve in double, quantize. With power-of-two scales
+    /// the float requantization is exact, so the two must agree everywhere; with arbitrary scales, within one step.
+    /// </summary>
+    private static void ScalarMatchesRealConv()
+    {
+        var rng = Rng(5);
+        var g = new WindowGeometry(6, 5, 3, 2, 1);
+        int channels = 3;
+        var input = Bytes(rng, g.InputHeight * g.InputWidth * channels);
+        var weights = SBytes(rng, 9 * channels);
+        var bias = Ints(rng, channels, -500, 500);
+        foreach (var (sx, sw, so, tolerance) in new[] { (0.5, 0.25, 8.0, 0), (0.02, 0.013, 0.11, 1) })
+        {
+            int zpIn = 120, zpOut = 130;
+            var scales = new float[channels];
+            for (int c = 0; c < channels; c++) scales[c] = (float)(sx * sw / so);
+            var actual = new byte[g.OutputHeight * g.OutputWidth * channels];
+            Reference.DepthwiseConv(g, channels, input, zpIn, weights, bias, scales, QuantizedOutput.U8(zpOut), actual, 0, g.OutputHeight);
+            for (int oy = 0; oy < g.OutputHeight; oy++)
+            for (int ox = 0; ox < g.OutputWidth; ox++)
+            for (int c = 0; c < channels; c++)
+            {
+                double real = bias[c] * sx * sw;
+                for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
+                    double x = iy < 0 || ix < 0 || iy >= g.InputHeight || ix >= g.InputWidth ? 0.0 : (input[(iy * g.InputWidth + ix) * channels + c] - zpIn) * sx;
+                    real += x * weights[(ky * 3 + kx) * channels + c] * sw;
+                }
+                int want = QuantizeReal(real, so, zpOut, 0, 255);
+                int got = actual[(oy * g.OutputWidth + ox) * channels + c];
+                Expect.True(Math.Abs(want - got) <= tolerance, $"scales ({sx}, {sw}, {so}) at ({oy},{ox},{c}): real conv gives {want}, kernel {got}");
+            }
+        }
+        // A hand-computed pixel: 1x1 image, 3x3 kernel, pad 1: only the centre tap lands.
+        var one = new byte[1];
+        Reference.DepthwiseConv(new WindowGeometry(1, 1, 3, 1, 1), 1, [13], 3, [0, 0, 0, 0, 5, 0, 0, 0, 0], [7], [0.5f], QuantizedOutput.U8(1), one, 0, 1);
+        Expect.Equal((byte)(Math.Round((7 + 10 * 5) * 0.5, MidpointRounding.ToEven) + 1), one[0], "1x1 image, centre tap"); // 28.5 -> 28, + 1
+    }
+
+    private static void BadArguments()
+    {
+        var table = KernelTable.Current;
+        var g = new WindowGeometry(4, 4, 3, 1, 1);
+        var e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new byte[4 * 4 * 8 - 1], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "short input");
+        Expect.True(e.Message.Contains("input") && e.Message.Contains("127"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new byte[128], 0, new sbyte[71], [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "short weights");
+        Expect.True(e.Message.Contains("weights"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(new WindowGeometry(2, 2, 5, 1, 0), 8, new byte[32], 0, new sbyte[200], [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 1), "window too big");
+        Expect.True(e.Message.Contains("does not fit"), e.Message);
+        var r = Expect.Throws<ArgumentOutOfRangeException>(() => table.DepthwiseConv(g, 8, new byte[128], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(0), new byte[128], 3, 2), "rows past the end");
+        Expect.True(r.Message.Contains("output rows"), r.Message);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new sbyte[128], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(200), new sbyte[128], 0, 4), "u8 output for s8 data");
+        Expect.True(e.Message.Contains("output range"), e.Message);
+    }
+}
