@@ -15,6 +15,7 @@ public static class CheckRegistry
         var checks = new List<Check>();
         DispatchChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
+        Kernels.FloatChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;
