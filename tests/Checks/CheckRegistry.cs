@@ -16,6 +16,8 @@ public static class CheckRegistry
         DispatchChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
         Kernels.FloatChecks.Register(checks);
+        Kernels.ElementwiseChecks.Register(checks);
+        Kernels.PoolingChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;
