@@ -68,6 +68,7 @@ internal static class ExporterCli
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(LowRankCommand.Create());
+        root.Subcommands.Add(PublishCommand.Create());
         return root;
     }
 
@@ -87,7 +88,7 @@ internal static class ExporterCli
             Console.Error.WriteLine($"Run 'exporter {command} --help' for usage.");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is CommandFailedException or BundleException or KeyFormatException or IOException
+        catch (Exception e) when (e is CommandFailedException or EdgeAgent.Compression.Distribution.TransferException or BundleException or KeyFormatException or IOException
                                       or UnauthorizedAccessException or InvalidDataException or CryptographicException
                                       or EdgeAgent.Compression.Data.DataFormatException or EdgeAgent.Runtime.ModelLoadException)
         {
