@@ -17,8 +17,12 @@ public static class CheckRegistry
         Kernels.QGemmChecks.Register(checks);
         Kernels.ConvChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
+        Kernels.FloatChecks.Register(checks);
+        Kernels.ElementwiseChecks.Register(checks);
+        Kernels.PoolingChecks.Register(checks);
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);
+        Runtime.RuntimeModelChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;
