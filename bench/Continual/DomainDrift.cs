@@ -67,6 +67,9 @@ internal sealed class DomainDrift(TextWriter log)
         var reservoir = new ClassBalancedReservoir(2000, seed);
         foreach (var s in calibration) reservoir.Offer(s);
         var heldOut = Embed(source.Batch(25, A)).Concat(Embed(source.Batch(25, B))).ToList();
+        var oracleData = Embed(source.Batch(120, B));
+        var oracle = HeadLearner.Update(head, new UpdateData(oracleData, [], heldOut), options with { GateEnabled = false, Epochs = 30, DistillationWeight = 0, Anchor = AnchorKind.None });
+        log.WriteLine($"  drift: a head trained on {oracleData.Count} regime-B windows alone reaches {Acc(oracle.Head, testB):P1} on B (the frozen backbone's ceiling), {Acc(oracle.Head, testA):P1} on A");
         var served = head;
         for (int round = 1; round <= Rounds; round++)
         {

@@ -10,7 +10,7 @@ using EdgeAgent.Runtime.Training;
 
 string outDir = "bench/results", dataDir = FashionMnist.DefaultDirectory;
 string? qemuFile = null;
-bool timeOnly = false;
+bool timeOnly = false, driftOnly = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -19,6 +19,7 @@ for (int i = 0; i < args.Length; i++)
         case "--data" when i + 1 < args.Length: dataDir = args[++i]; break;
         case "--qemu" when i + 1 < args.Length: qemuFile = args[++i]; break;
         case "--time-update": timeOnly = true; break;
+        case "--drift-only": driftOnly = true; break;
         default:
             Console.Error.WriteLine($"edgeagent-bench-continual: unknown argument '{args[i]}'; usage: --out DIR [--data DIR] [--qemu FILE] | --time-update");
             return 2;
@@ -28,7 +29,7 @@ for (int i = 0; i < args.Length; i++)
 // Ours: replay + distillation + L2-SP anchor + gate. The baselines switch parts off.
 var ours = ClassIncremental.BaseOptions with
 {
-    ReplayRatio = 0.5f, DistillationWeight = 0.5f, Temperature = 2f, Anchor = AnchorKind.L2SP, AnchorWeight = 1e-3f,
+    ReplayRatio = 0.5f, ClassBalancedReplay = true, DistillationWeight = 0.5f, Temperature = 2f, Anchor = AnchorKind.L2SP, AnchorWeight = 1e-3f,
     GateEnabled = true, MaxOldClassDrop = 0.10f,
 };
 const int CostEmbedding = 576;
@@ -47,6 +48,12 @@ var log = new TeeWriter(Console.Out, logFile);
 var total = Stopwatch.StartNew();
 log.WriteLine($"continual bench: {Environment.ProcessorCount} logical CPUs visible; all training single-threaded");
 
+if (driftOnly)
+{
+    new DomainDrift(log).Run(seed: 5, ours with { Epochs = 6, DistillReplayOnly = true }, out _);
+    return 0;
+}
+
 var train = FashionMnist.Load(dataDir, "train");
 var test = FashionMnist.Load(dataDir, "test");
 var classIl = new ClassIncremental(train, test, log);
@@ -56,7 +63,7 @@ var methods = new (string Name, LearnerOptions Options, bool Replay, bool Joint)
 {
     ("naive", ClassIncremental.BaseOptions, false, false),
     ("joint", ClassIncremental.BaseOptions, false, true),
-    ("replay", ClassIncremental.BaseOptions with { ReplayRatio = 0.5f }, true, false),
+    ("replay", ClassIncremental.BaseOptions with { ReplayRatio = 0.5f, ClassBalancedReplay = true }, true, false),
     ("kd", ClassIncremental.BaseOptions with { ReplayRatio = 0f, DistillationWeight = 0.5f, Temperature = 2f }, false, false),
     ("ours", ours, true, false),
 };
@@ -64,7 +71,7 @@ var runs = new List<MethodRun>();
 foreach (var m in methods) runs.Add(classIl.Run(m.Name, m.Options, m.Replay, m.Joint));
 
 log.WriteLine("domain-incremental sensor drift:");
-var drift = new DomainDrift(log).Run(seed: 5, ours with { Epochs = 6, MaxOldClassDrop = 0.10f }, out var driftDecisions);
+var drift = new DomainDrift(log).Run(seed: 5, ours with { Epochs = 6, DistillReplayOnly = true }, out var driftDecisions);
 
 log.WriteLine("cost of one update (x64, this thread):");
 var cost64 = UpdateCost.Measure(ours, CostEmbedding, repeats: 5);
@@ -115,10 +122,11 @@ using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true 
     w.WriteBoolean("update_le_16mb", Math.Max(cost64.AllocatedBytes, cost64.PeakRssDeltaBytes) <= 16L * 1024 * 1024);
     w.WriteEndObject();
     w.WriteStartObject("update_cost");
-    w.WriteString("what", "one update: 2,000 reservoir samples per epoch (1,000 fresh incl. 2 new classes + 1,000 replayed), KD + L2-SP, requantize, gate on 200; single thread");
+    w.WriteString("what", "one update of ours: 2,000 reservoir samples per epoch (400 fresh of 2 new classes + 1,600 replayed of 8 old, class-balanced), KD + L2-SP, requantize per channel, gate on 200 held-out; single thread; memory = bytes allocated during the update (upper bound of the extra managed memory)");
     w.WriteNumber("embedding", cost64.EmbeddingSize);
     w.WriteNumber("head_parameters", cost64.HeadParameters);
     w.WriteNumber("epochs", cost64.Epochs);
+    w.WriteNumber("samples_per_epoch", cost64.TrainingSamples);
     w.WriteNumber("x64_median_s", Math.Round(cost64.MedianSeconds, 3));
     w.WriteNumber("x64_allocated_mb", Math.Round(cost64.AllocatedBytes / 1048576.0, 2));
     w.WriteNumber("x64_peak_rss_delta_mb", Math.Round(cost64.PeakRssDeltaBytes / 1048576.0, 2));
@@ -136,8 +144,9 @@ using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true 
     w.WriteNumber("fresh_per_class", ClassIncremental.FreshPerClass);
     w.WriteNumber("held_out_per_class", ClassIncremental.HeldOutPerClass);
     w.WriteNumber("reservoir", ClassIncremental.ReservoirCapacity);
+    w.WriteString("update_s_meaning", "mean wall time of the updates after task 1 in this scenario: each trains on 2,000 fresh samples plus replay, 4 epochs over the fresh ones");
     w.WriteString("evaluation", "final_acc: test-set accuracy over all 10 classes after task 5; forgetting: mean over tasks 1-4 of (best earlier accuracy − final accuracy)");
-    w.WriteString("ours", "replay 0.5 + KD α=0.5 T=2 + L2-SP λ=1e-3 + gate δ=0.10; head requantized per channel s8 after every update");
+    w.WriteString("ours", "class-balanced replay (≥ 0.5) + KD α=0.5 T=2 + L2-SP λ=1e-3 + gate δ=0.10; head requantized per channel s8 after every update");
     w.WriteNumber("seconds_total", Math.Round(total.Elapsed.TotalSeconds, 1));
     w.WriteEndObject();
     w.WriteStartArray("decisions");
@@ -148,7 +157,7 @@ using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true 
 }
 File.WriteAllBytes(Path.Combine(outDir, "continual.json"), json.ToArray());
 
-var plot = new SvgPlot(1100, 440);
+var plot = new SvgPlot(1100, 470);
 plot.Chart(0, 0, 600, 440, "Split Fashion-MNIST: accuracy on classes seen so far", "after task",
     Enumerable.Range(1, ClassIncremental.Tasks).Select(t => $"{t} ({2 * t} cl.)").ToArray(),
     runs.Select(r => (r.Method, r.SeenAccuracy.Select(a => (double)a).ToArray())).ToList());

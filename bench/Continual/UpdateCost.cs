@@ -7,7 +7,8 @@ internal sealed record CostResult(double Seconds, double MedianSeconds, long All
 
 /// <summary>
 /// The cost of one update as the device pays it: a head of the class-incremental bench's size, 2,000
-/// reservoir samples per epoch (1,000 fresh + 1,000 replayed, two of them new classes), distillation,
+/// reservoir samples per epoch (400 fresh samples of 2 new classes + 1,600 replayed of 8 old ones, mixed
+/// class-balanced), distillation,
 /// L2-SP, requantization and the gate on 200 held-out samples, on this thread only. Synthetic
 /// embeddings, so the same program times the update under qemu without the data set.
 /// </summary>
@@ -25,7 +26,7 @@ internal static class UpdateCost
             for (int k = 0; k < e.Length; k++) e[k] = MathF.Max(0, (float)random.NextDouble() + (k % 10 == c ? 1f : 0f));
             return new LabeledEmbedding(e, c);
         }).ToList();
-        var data = new UpdateData(Draw(1000, 8, 2), Draw(1000, 0, 8), Draw(200, 0, 10));
+        var data = new UpdateData(Draw(400, 8, 2), Draw(1600, 0, 8), Draw(200, 0, 10));
         // Warm up the JIT so the first timed run measures the update, not compilation.
         HeadLearner.Update(head, data, options with { Epochs = 1 });
         var times = new List<double>();
@@ -45,8 +46,9 @@ internal static class UpdateCost
             if (rssBefore > 0 && hwm > 0) peak = Math.Max(peak, hwm - rssBefore);
         }
         times.Sort();
-        return new CostResult(times.Average(), times[times.Count / 2], allocated, peak, last!.Metrics.Epochs, last.Metrics.Steps,
-            2000, embeddingSize, head.ParameterCount);
+        int trained = last!.Metrics.Steps * options.BatchSize / Math.Max(1, last.Metrics.Epochs);
+        return new CostResult(times.Average(), times[times.Count / 2], allocated, peak, last.Metrics.Epochs, last.Metrics.Steps,
+            trained, embeddingSize, head.ParameterCount);
     }
 
     // Linux resets the peak resident set (VmHWM) when "5" is written to clear_refs; returns the current RSS.

@@ -46,7 +46,7 @@ public static class HeadLearner
             served = HeadQuantizer.ApplyTo(candidate, quantized);
         }
 
-        var before = UpdateGate.Evaluate(currentHead, data.HeldOut, oldClasses);
+        var before = UpdateGate.Evaluate(currentHead.Clone(), data.HeldOut, oldClasses);
         var after = UpdateGate.Evaluate(served, data.HeldOut, oldClasses);
         string? rejection = options.GateEnabled ? UpdateGate.Judge(before, after, options.MinOverallGain, options.MaxOldClassDrop) : null;
         var metrics = new UpdateMetrics(data.HeldOut.Count, oldClasses, classes - oldClasses,
@@ -67,7 +67,15 @@ public static class HeadLearner
     {
         var clock = Stopwatch.StartNew();
         var replay = options.ReplayRatio > 0 || data.Fresh.Count == 0 ? data.Replay : [];
-        var mixer = new ReplayMixer(data.Fresh.Count, replay.Count, options.BatchSize, options.ReplayRatio, random);
+        float ratio = options.ReplayRatio;
+        if (options.ClassBalancedReplay && replay.Count > 0)
+        {
+            var freshClasses = data.Fresh.Select(s => s.Label).ToHashSet();
+            var replayClasses = replay.Select(s => s.Label).ToHashSet();
+            int oldOnly = replayClasses.Count(c => !freshClasses.Contains(c));
+            ratio = Math.Max(ratio, (float)oldOnly / freshClasses.Union(replayClasses).Count());
+        }
+        var mixer = new ReplayMixer(data.Fresh.Count, replay.Count, options.BatchSize, ratio, random);
         Optimizer optimizer = options.Optimizer == OptimizerKind.Adam
             ? new Adam(options.LearningRate, weightDecay: options.WeightDecay)
             : new Sgd(options.LearningRate, options.Momentum, options.WeightDecay);
@@ -75,7 +83,10 @@ public static class HeadLearner
         float alpha = options.DistillationWeight;
         var input = new TrainingTensor([options.BatchSize, inputSize]);
         var labels = new int[options.BatchSize];
-        var teacherInput = alpha > 0 ? new float[options.BatchSize * inputSize] : null;
+        // A private copy: forward passes reuse a network's buffers, and the served head may be answering
+        // inference on another thread meanwhile.
+        var teacherCopy = alpha > 0 ? teacher.Clone() : null;
+        if (teacherCopy is not null) teacherCopy.Training = false;
         TrainingTensor? gradient = null;
         var parameters = candidate.Parameters.ToArray();
         candidate.Training = true;
@@ -93,25 +104,23 @@ public static class HeadLearner
                     cancellationToken.ThrowIfCancellationRequested();
                     if (clock.Elapsed > options.TimeBudget) { timedOut = true; break; }
                     int n = batch.Count;
+                    int firstReplayed = n;
                     for (int i = 0; i < n; i++)
                     {
+                        if (batch[i].Replay) firstReplayed = Math.Min(firstReplayed, i);
                         var s = batch[i].Replay ? replay[batch[i].Index] : data.Fresh[batch[i].Index];
                         s.Embedding.CopyTo(input.Data, i * inputSize);
                         labels[i] = s.Label;
                     }
                     var x = n == options.BatchSize ? input : new TrainingTensor(input.Data, [n, inputSize]);
-                    float[]? teacherLogits = null;
-                    if (teacherInput is not null)
-                    {
-                        Array.Copy(input.Data, teacherInput, n * inputSize);
-                        teacherLogits = teacher.Predict(teacherInput.AsSpan(0, n * inputSize), n);
-                    }
+                    ReadOnlySpan<float> teacherLogits = teacherCopy is null ? default : teacherCopy.Forward(x).Span;
                     var logits = candidate.Forward(x);
                     gradient = TrainingTensor.Ensure(ref gradient, n, candidate.OutputShape);
                     gradient.Span.Clear();
                     float loss = (1 - alpha) * SoftmaxCrossEntropy.Loss(logits, labels.AsSpan(0, n), gradient, 1 - alpha);
-                    if (teacherLogits is not null)
-                        loss += alpha * Distillation.Loss(logits, teacherLogits, teacherOutputs, options.Temperature, gradient, alpha);
+                    if (teacherCopy is not null)
+                        loss += alpha * Distillation.Loss(logits, teacherLogits, teacherOutputs, options.Temperature, gradient, alpha,
+                            options.DistillReplayOnly ? firstReplayed : 0);
                     candidate.Backward(gradient);
                     if (anchor is not null) loss += anchor.AddGradient();
                     optimizer.Step(parameters);

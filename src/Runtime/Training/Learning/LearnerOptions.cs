@@ -25,9 +25,23 @@ public sealed record LearnerOptions
     /// <summary>Fraction of every batch drawn from the replay set (0 = fresh samples only).</summary>
     public float ReplayRatio { get; init; } = 0.5f;
 
+    /// <summary>
+    /// Raise the replay share to the old classes' share of all classes, so that in a class-incremental
+    /// update every class gets about the same number of samples per batch (the new ones would otherwise
+    /// dominate and bias the head towards them). Never lowers <see cref="ReplayRatio"/>.
+    /// </summary>
+    public bool ClassBalancedReplay { get; init; }
+
     /// <summary>α of L = (1 − α)·CE + α·T²·KL(teacher_T ‖ student_T); 0 disables distillation.</summary>
     public float DistillationWeight { get; init; }
     public float Temperature { get; init; } = 2f;
+
+    /// <summary>
+    /// Distil on replayed samples only. Right when inputs drift (domain-incremental): on the new
+    /// domain the previous head's answers are what needs correcting, so matching them there would
+    /// hold the update back. Class-incremental updates distil on every sample (iCaRL, LwF).
+    /// </summary>
+    public bool DistillReplayOnly { get; init; }
 
     public AnchorKind Anchor { get; init; } = AnchorKind.None;
     /// <summary>λ of the anchor term.</summary>

@@ -32,7 +32,7 @@ public sealed class ReplayMixer
 
     /// <summary>
     /// The batches of one epoch. Each entry is (isReplay, index): an index into the fresh list or the
-    /// replay list. The returned list is reused by the next call.
+    /// replay list; within a batch the fresh entries come first. The returned list is reused by the next call.
     /// </summary>
     public IEnumerable<List<(bool Replay, int Index)>> Epoch()
     {
