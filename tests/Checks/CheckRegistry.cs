@@ -14,6 +14,8 @@ public static class CheckRegistry
     {
         var checks = new List<Check>();
         DispatchChecks.Register(checks);
+        Kernels.QGemmChecks.Register(checks);
+        Kernels.ConvChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);

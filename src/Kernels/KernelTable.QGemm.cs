@@ -1,0 +1,49 @@
+namespace EdgeAgent.Kernels;
+
+public sealed unsafe partial class KernelTable
+{
+    internal QGemmKernel QGemm { get; private set; } = null!;
+
+    /// <summary>The QGEMM microkernel of this path, named by tile and ISA (e.g. <c>QGemm6x16AvxVnni</c>).</summary>
+    public string QGemmKernelName => QGemm.Name;
+
+    /// <summary>Rows x columns of this path's QGEMM register tile (what a caller partitioning work aligns to).</summary>
+    public (int Rows, int Columns) QGemmTile => (QGemm.Mr, QGemm.Nr);
+
+    partial void FillQGemm()
+    {
+        QGemm = Isa switch
+        {
+            Isa.AvxVnni => new QGemmKernel
+            {
+                Name = "QGemm6x16AvxVnni", Mr = 6, Nr = 16, Kr = 4, KBlock = 4, WeightBytes = 1,
+                SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm6x16AvxVnni>,
+            },
+            Isa.Avx512 => new QGemmKernel
+            {
+                Name = "QGemm6x32Avx512", Mr = 6, Nr = 32, Kr = 2, KBlock = 2, WeightBytes = 2,
+                SignedOffset = 0, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm6x32Avx512>,
+            },
+            Isa.Avx2 => new QGemmKernel
+            {
+                Name = "QGemm4x16Avx2", Mr = 4, Nr = 16, Kr = 2, KBlock = 2, WeightBytes = 2,
+                SignedOffset = 0, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm4x16Avx2>,
+            },
+            Isa.NeonDot => new QGemmKernel
+            {
+                Name = "QGemm4x16NeonDot", Mr = 4, Nr = 16, Kr = 4, KBlock = 16, WeightBytes = 1,
+                SignedOffset = 0, UnsignedOffset = -128, Block = &QGemmDriver.Block<QGemm4x16NeonDot>,
+            },
+            Isa.Neon => new QGemmKernel
+            {
+                Name = "QGemm4x4c16Neon", Mr = 4, Nr = 4, Kr = 16, KBlock = 16, WeightBytes = 1,
+                SignedOffset = 0, UnsignedOffset = -128, Block = &QGemm4x4c16Neon.Block,
+            },
+            _ => new QGemmKernel
+            {
+                Name = "QGemm4x8Scalar", Mr = 4, Nr = 8, Kr = 4, KBlock = 4, WeightBytes = 1,
+                SignedOffset = 0, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm4x8Scalar>,
+            },
+        };
+    }
+}

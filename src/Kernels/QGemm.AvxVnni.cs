@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeAgent.Kernels;
+
+/// <summary>
+/// AVX-VNNI path: 6 rows x 16 columns, k in groups of 4 (c4). One 256-bit VPDPBUSD multiplies 4 u8
+/// activations (broadcast) by 4 s8 weights for 8 columns and adds the 4 products into int32 without
+/// saturation: 32 MACs per instruction, 12 per k-group. s8 activations are flipped to u8 by xor 0x80
+/// (a + 128); the epilogue subtracts 128 * colsum exactly.
+/// </summary>
+internal unsafe struct QGemm6x16AvxVnni : IQGemmMicrokernel
+{
+    public static int Mr => 6;
+    public static int Nr => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile<TRows, TSigned>(byte* a, nint lda, int k, byte* b, int* acc)
+        where TRows : struct, IRowCount where TSigned : struct, IFlag
+    {
+        Vector256<int> c00 = default, c01 = default;
+        Vector256<int> c10 = default, c11 = default;
+        Vector256<int> c20 = default, c21 = default;
+        Vector256<int> c30 = default, c31 = default;
+        Vector256<int> c40 = default, c41 = default;
+        Vector256<int> c50 = default, c51 = default;
+        byte* a0 = a + 0 * lda;
+        byte* a1 = a + 1 * lda;
+        byte* a2 = a + 2 * lda;
+        byte* a3 = a + 3 * lda;
+        byte* a4 = a + 4 * lda;
+        byte* a5 = a + 5 * lda;
+        var flip = Vector256.Create((byte)0x80);
+        int kFull = k & ~3;
+        int kk = 0;
+        for (; kk < kFull; kk += 4)
+        {
+            var b0 = Vector256.Load((sbyte*)b);
+            var b1 = Vector256.Load((sbyte*)b + 32);
+            b += 64;
+            var x0 = Vector256.Create(*(int*)(a0 + kk)).AsByte();
+            if (TSigned.Value) x0 ^= flip;
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
+            if (TRows.Value > 1)
+            {
+                var x1 = Vector256.Create(*(int*)(a1 + kk)).AsByte();
+                if (TSigned.Value) x1 ^= flip;
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
+            }
+            if (TRows.Value > 2)
+            {
+                var x2 = Vector256.Create(*(int*)(a2 + kk)).AsByte();
+                if (TSigned.Value) x2 ^= flip;
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
+            }
+            if (TRows.Value > 3)
+            {
+                var x3 = Vector256.Create(*(int*)(a3 + kk)).AsByte();
+                if (TSigned.Value) x3 ^= flip;
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
+            }
+            if (TRows.Value > 4)
+            {
+                var x4 = Vector256.Create(*(int*)(a4 + kk)).AsByte();
+                if (TSigned.Value) x4 ^= flip;
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, x4, b0);
+                c41 = AvxVnni.MultiplyWideningAndAdd(c41, x4, b1);
+            }
+            if (TRows.Value > 5)
+            {
+                var x5 = Vector256.Create(*(int*)(a5 + kk)).AsByte();
+                if (TSigned.Value) x5 ^= flip;
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, x5, b0);
+                c51 = AvxVnni.MultiplyWideningAndAdd(c51, x5, b1);
+            }
+        }
+        if (kk < k)
+        {
+            var b0 = Vector256.Load((sbyte*)b);
+            var b1 = Vector256.Load((sbyte*)b + 32);
+            var x0 = Vector256.Create(LoadTail(a0 + kk, k - kk)).AsByte();
+            if (TSigned.Value) x0 ^= flip;
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
+            if (TRows.Value > 1)
+            {
+                var x1 = Vector256.Create(LoadTail(a1 + kk, k - kk)).AsByte();
+                if (TSigned.Value) x1 ^= flip;
+                c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0);
+                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
+            }
+            if (TRows.Value > 2)
+            {
+                var x2 = Vector256.Create(LoadTail(a2 + kk, k - kk)).AsByte();
+                if (TSigned.Value) x2 ^= flip;
+                c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0);
+                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
+            }
+            if (TRows.Value > 3)
+            {
+                var x3 = Vector256.Create(LoadTail(a3 + kk, k - kk)).AsByte();
+                if (TSigned.Value) x3 ^= flip;
+                c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0);
+                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
+            }
+            if (TRows.Value > 4)
+            {
+                var x4 = Vector256.Create(LoadTail(a4 + kk, k - kk)).AsByte();
+                if (TSigned.Value) x4 ^= flip;
+                c40 = AvxVnni.MultiplyWideningAndAdd(c40, x4, b0);
+                c41 = AvxVnni.MultiplyWideningAndAdd(c41, x4, b1);
+            }
+            if (TRows.Value > 5)
+            {
+                var x5 = Vector256.Create(LoadTail(a5 + kk, k - kk)).AsByte();
+                if (TSigned.Value) x5 ^= flip;
+                c50 = AvxVnni.MultiplyWideningAndAdd(c50, x5, b0);
+                c51 = AvxVnni.MultiplyWideningAndAdd(c51, x5, b1);
+            }
+        }
+        c00.Store(acc + 0); c01.Store(acc + 8);
+        if (TRows.Value > 1) { c10.Store(acc + 16); c11.Store(acc + 24); }
+        if (TRows.Value > 2) { c20.Store(acc + 32); c21.Store(acc + 40); }
+        if (TRows.Value > 3) { c30.Store(acc + 48); c31.Store(acc + 56); }
+        if (TRows.Value > 4) { c40.Store(acc + 64); c41.Store(acc + 72); }
+        if (TRows.Value > 5) { c50.Store(acc + 80); c51.Store(acc + 88); }
+    }
+
+    /// <summary>The last 1..3 bytes of a row as one little-endian int, zero-filled (weights there are 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int LoadTail(byte* p, int count)
+    {
+        int v = p[0];
+        if (count > 1) v |= p[1] << 8;
+        if (count > 2) v |= p[2] << 16;
+        return v;
+    }
+}

@@ -1,0 +1,132 @@
+using EdgeAgent.Kernels;
+
+namespace EdgeAgent.Checks.Kernels;
+
+/// <summary>
+/// The QGEMM check template: every path this CPU supports (<see cref="KernelTable.AllSupported"/>) against
+/// <see cref="QGemmReference"/>, bit for bit. A new path is checked the moment it is in the table.
+/// </summary>
+public static class QGemmChecks
+{
+    private static readonly int[] ZeroPointsU8 = [0, 255, 1, 128];
+    private static readonly int[] ZeroPointsS8 = [-128, 127, 0, -1];
+    private static readonly Lazy<WorkerPool[]> s_pools = new(() => [new WorkerPool(2), new WorkerPool(3)]);
+
+    public static void Register(List<Check> checks)
+    {
+        foreach (var isa in CpuFeatures.Host.SupportedIsas)
+        {
+            string name = isa.ToName();
+            checks.Add(new("kernels", $"qgemm.{name}.shapes", () => RunAll(isa, ShapeCases(), threads: false)));
+            checks.Add(new("kernels", $"qgemm.{name}.epilogues", () => RunAll(isa, EpilogueCases(), threads: false)));
+            checks.Add(new("kernels", $"qgemm.{name}.threads", () => RunAll(isa, ThreadCases(), threads: true)));
+        }
+        checks.Add(new("kernels", "qgemm.argument-errors", ArgumentErrors));
+    }
+
+    private static void RunAll(Isa isa, IEnumerable<QGemmCase> cases, bool threads)
+    {
+        var table = KernelTable.For(isa);
+        foreach (var c in cases)
+        {
+            c.Verify(table, null);
+            if (threads)
+                foreach (var pool in s_pools.Value) c.Verify(table, pool);
+        }
+    }
+
+    /// <summary>M, N, K at 1, odd, below/at/above each tile and k-block; every output kind in turn.</summary>
+    private static IEnumerable<QGemmCase> ShapeCases()
+    {
+        int[] ms = [1, 2, 3, 4, 5, 6, 7, 13];
+        int[] ns = [1, 3, 4, 8, 15, 16, 17, 33, 40];
+        int[] ks = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 67];
+        var rng = new Random(1234);
+        int seed = 0;
+        foreach (int k in ks)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                seed++;
+                int m = ms[rng.Next(ms.Length)], n = ns[rng.Next(ns.Length)];
+                bool signed = rng.Next(2) == 0;
+                var kind = (QGemmOutputKind)(seed % 4);
+                yield return Case(m, n, k, signed, kind, rng, seed);
+            }
+        }
+    }
+
+    /// <summary>Every epilogue x zero-point extreme x scale magnitude (saturating and not) x clamp.</summary>
+    private static IEnumerable<QGemmCase> EpilogueCases()
+    {
+        var rng = new Random(99);
+        int seed = 1000;
+        float[] scales = [1e-6f, 3e-4f, 0.02f, 1f, 40f];
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+        {
+            foreach (bool signed in new[] { false, true })
+            {
+                int[] zps = signed ? ZeroPointsS8 : ZeroPointsU8;
+                foreach (int zp in zps)
+                {
+                    seed++;
+                    float scale = scales[rng.Next(scales.Length)];
+                    int outZp = kind == QGemmOutputKind.Int8 ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+                    (int lo, int hi) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    (int min, int max) = rng.Next(3) switch
+                    {
+                        0 => (lo, hi),
+                        1 => (outZp, hi),                              // fused ReLU
+                        _ => (Math.Min(outZp, hi - 10), Math.Min(hi, Math.Min(outZp, hi - 10) + 10)), // narrow min-max
+                    };
+                    yield return new QGemmCase(
+                        rng.Next(1, 14), rng.Next(1, 41), rng.Next(1, 70), signed, zp, kind, outZp, min, max,
+                        PerColumnScale: rng.Next(2) == 0, ScaleBase: scale, Bias: rng.Next(2) == 0,
+                        WeightZeroPoints: rng.Next(3), WeightsAvoidMinus128: rng.Next(2) == 0,
+                        ExtraLda: rng.Next(3) * 5, ExtraLdc: rng.Next(3) * 3, Seed: seed);
+                }
+            }
+        }
+    }
+
+    /// <summary>Large enough to be split over the pool; each runs with 1, 2 and 3 threads.</summary>
+    private static IEnumerable<QGemmCase> ThreadCases()
+    {
+        var rng = new Random(7);
+        yield return Case(37, 70, 50, false, QGemmOutputKind.UInt8, rng, 5001);
+        yield return Case(64, 33, 67, true, QGemmOutputKind.Int8, rng, 5002);
+        yield return Case(9, 130, 64, false, QGemmOutputKind.Float32, rng, 5003);
+        yield return Case(100, 17, 40, true, QGemmOutputKind.Int32, rng, 5004);
+    }
+
+    private static QGemmCase Case(int m, int n, int k, bool signed, QGemmOutputKind kind, Random rng, int seed)
+    {
+        int za = signed ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+        int outZp = kind == QGemmOutputKind.Int8 ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+        (int min, int max) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+        return new QGemmCase(m, n, k, signed, za, kind, outZp, min, max,
+            PerColumnScale: rng.Next(2) == 0, ScaleBase: 0.5f / (k * 64), Bias: rng.Next(2) == 0,
+            WeightZeroPoints: rng.Next(4) == 0 ? rng.Next(1, 3) : 0, WeightsAvoidMinus128: rng.Next(2) == 0,
+            ExtraLda: rng.Next(2) * 3, ExtraLdc: rng.Next(2) * 2, Seed: seed);
+    }
+
+    private static void ArgumentErrors()
+    {
+        var table = KernelTable.For(Isa.Scalar);
+        var w = new sbyte[4 * 3];
+        var packed = PackedWeights.Pack(table, w, 4, 3, 3);
+        var a = new byte[2 * 4];
+        var c = new byte[2 * 3];
+        var e = Expect.Throws<ArgumentException>(() => PackedWeights.Pack(table, w, 5, 3, 3), "short weights");
+        Expect.True(e.Message.Contains("K=5"), $"message names K: {e.Message}");
+        e = Expect.Throws<ArgumentException>(() => QGemm.Run(QGemmInput.UInt8(a, 3, 4, 0), packed, QGemmOutput.UInt8(c, 3, [1f], 0)), "short A");
+        Expect.True(e.Message.Contains("M=3"), $"message names M: {e.Message}");
+        e = Expect.Throws<ArgumentException>(() => QGemm.Run(QGemmInput.UInt8(a, 2, 4, 0), packed, QGemmOutput.UInt8(c, 3, [1f, 2f], 0)), "scale count");
+        Expect.True(e.Message.Contains("scales"), $"message names the scales: {e.Message}");
+        e = Expect.Throws<ArgumentException>(() => QGemm.Run(QGemmInput.UInt8(a, 2, 4, 0), packed, QGemmOutput.UInt8(c, 3, [float.NaN], 0)), "NaN scale");
+        e = Expect.Throws<ArgumentException>(() => QGemm.Run(QGemmInput.UInt8(a, 2, 4, 0), packed, QGemmOutput.UInt8(c, 3, [1f], 0), bias: new int[2]), "bias length");
+        Expect.True(e.Message.Contains("bias"), $"message names the bias: {e.Message}");
+        Expect.Throws<ArgumentException>(() => QGemmInput.UInt8(a, 2, 4, 256), "u8 zero point 256");
+        Expect.Throws<ArgumentException>(() => QGemmOutput.Int8(new sbyte[6], 3, [1f], 0, min: 5, max: 4), "empty clamp");
+    }
+}
