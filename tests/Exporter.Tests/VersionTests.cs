@@ -2,6 +2,7 @@ using Xunit;
 
 namespace EdgeAgent.Exporter.Tests;
 
+[Collection("console")]
 public class VersionTests
 {
     [Fact]

@@ -1,4 +1,5 @@
 using System.Reflection;
+using EdgeAgent.Exporter.Cli;
 
 namespace EdgeAgent.Exporter;
 
@@ -7,14 +8,6 @@ public static class Program
     public static string Version =>
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static int Main(string[] args)
-    {
-        if (args is ["--version"])
-        {
-            Console.WriteLine($"exporter {Version}");
-            return 0;
-        }
-        Console.Error.WriteLine("usage: exporter --version");
-        return 2;
-    }
+    /// <summary>Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.</summary>
+    public static int Main(string[] args) => ExporterCli.Run(args);
 }

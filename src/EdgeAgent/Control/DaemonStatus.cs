@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+
+namespace EdgeAgent.Daemon.Control;
+
+/// <summary>What <see cref="IStatusProvider"/> reports. Rates are per second over the last status interval.</summary>
+public sealed record DaemonStatus
+{
+    public required string DeviceId { get; init; }
+    public required string Version { get; init; }
+    public required string KernelPath { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required double UptimeSeconds { get; init; }
+    public string? ModelName { get; init; }
+    public string? ModelVersion { get; init; }
+    /// <summary><c>ok</c>, <c>degraded</c> (running with drops or a fallback model) or <c>failed</c>.</summary>
+    public required string Health { get; init; }
+    public string? HealthReason { get; init; }
+    public double SampleRateHz { get; init; }
+    public double InferenceRateHz { get; init; }
+    public long Inferences { get; init; }
+    public long DroppedSamples { get; init; }
+    public long DroppedWindows { get; init; }
+    public DateTimeOffset? LastModelUpdate { get; init; }
+    public string? LastPrediction { get; init; }
+    public long ReservoirSamples { get; init; }
+    public long ReservoirLabelled { get; init; }
+
+    public JsonObject ToJson() => new()
+    {
+        ["device"] = DeviceId,
+        ["version"] = Version,
+        ["kernel_path"] = KernelPath,
+        ["started_at"] = StartedAt.ToString("O"),
+        ["uptime_s"] = Math.Round(UptimeSeconds, 1),
+        ["model"] = new JsonObject { ["name"] = ModelName, ["version"] = ModelVersion },
+        ["health"] = Health,
+        ["health_reason"] = HealthReason,
+        ["rates"] = new JsonObject
+        {
+            ["samples_per_s"] = Math.Round(SampleRateHz, 1),
+            ["inferences_per_s"] = Math.Round(InferenceRateHz, 2),
+        },
+        ["inferences"] = Inferences,
+        ["dropped"] = new JsonObject { ["samples"] = DroppedSamples, ["windows"] = DroppedWindows },
+        ["last_update"] = LastModelUpdate?.ToString("O"),
+        ["last_prediction"] = LastPrediction,
+        ["reservoir"] = new JsonObject { ["samples"] = ReservoirSamples, ["labelled"] = ReservoirLabelled },
+    };
+}

@@ -1,0 +1,101 @@
+using EdgeAgent.Daemon.Configuration;
+using EdgeAgent.Daemon.Models;
+using EdgeAgent.Daemon.Pipeline;
+using EdgeAgent.Daemon.Reservoir;
+
+namespace EdgeAgent.Daemon.Control;
+
+/// <summary>Builds <see cref="DaemonStatus"/> from the counters; rates are computed between successive calls.</summary>
+public sealed class StatusProvider : IStatusProvider
+{
+    private readonly EdgeAgentOptions _options;
+    private readonly ModelHost _models;
+    private readonly PipelineMetrics _metrics;
+    private readonly IReservoir? _reservoir;
+    private readonly TimeProvider _time;
+    private readonly DateTimeOffset _startedAt;
+    private readonly string _kernelPath;
+    private readonly object _gate = new();
+    private long _lastTimestamp;
+    private long _lastSamples;
+    private long _lastInferences;
+    private double _sampleRate;
+    private double _inferenceRate;
+
+    public StatusProvider(EdgeAgentOptions options, ModelHost models, PipelineMetrics metrics, TimeProvider time, IReservoir? reservoir = null)
+    {
+        _options = options;
+        _models = models;
+        _metrics = metrics;
+        _reservoir = reservoir;
+        _time = time;
+        _startedAt = time.GetUtcNow();
+        _lastTimestamp = time.GetTimestamp();
+        _kernelPath = KernelPathName();
+    }
+
+    public static string KernelPathName()
+    {
+        try
+        {
+            return EdgeAgent.Kernels.IsaNames.ToName(EdgeAgent.Kernels.IsaSelection.FromEnvironment());
+        }
+        catch (EdgeAgent.Kernels.IsaNotSupportedException e)
+        {
+            return "invalid: " + e.Message;
+        }
+    }
+
+    public DaemonStatus GetStatus()
+    {
+        var served = _models.Current;
+        long samples = _metrics.Samples, inferences = _metrics.Inferences;
+        lock (_gate)
+        {
+            long now = _time.GetTimestamp();
+            double seconds = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
+            if (seconds >= 0.5)
+            {
+                _sampleRate = (samples - _lastSamples) / seconds;
+                _inferenceRate = (inferences - _lastInferences) / seconds;
+                _lastSamples = samples;
+                _lastInferences = inferences;
+                _lastTimestamp = now;
+            }
+        }
+        var reservoir = _reservoir?.GetStats();
+        string health = "ok";
+        string? reason = null;
+        if (served is null)
+        {
+            health = "failed";
+            reason = "no model loaded";
+        }
+        else if (_metrics.DroppedWindows > 0 || _metrics.DroppedSamples > 0)
+        {
+            health = "degraded";
+            reason = $"dropped {_metrics.DroppedSamples} samples and {_metrics.DroppedWindows} windows since start";
+        }
+        return new DaemonStatus
+        {
+            DeviceId = _options.Device.Id,
+            Version = Program.Version,
+            KernelPath = _kernelPath,
+            StartedAt = _startedAt,
+            UptimeSeconds = (_time.GetUtcNow() - _startedAt).TotalSeconds,
+            ModelName = served?.Stored.Name ?? _options.Model.Name,
+            ModelVersion = served?.Stored.Version,
+            Health = health,
+            HealthReason = reason,
+            SampleRateHz = _sampleRate,
+            InferenceRateHz = _inferenceRate,
+            Inferences = inferences,
+            DroppedSamples = _metrics.DroppedSamples,
+            DroppedWindows = _metrics.DroppedWindows,
+            LastModelUpdate = served?.ActivatedAt,
+            LastPrediction = _metrics.LastPrediction,
+            ReservoirSamples = reservoir?.Unlabelled ?? 0,
+            ReservoirLabelled = reservoir?.Labelled ?? 0,
+        };
+    }
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using EdgeAgent.Daemon.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Server;
+
+namespace EdgeAgent.Daemon.Hosting;
+
+/// <summary>
+/// When no broker is configured, runs an MQTTnet broker bound to loopback only, so the daemon is
+/// controllable on the device itself (and by an SSH tunnel) without exposing anything to the network.
+/// Registered before the MQTT client so it listens before the client connects.
+/// </summary>
+internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, ILogger<EmbeddedBrokerService> logger) : IHostedService, IDisposable
+{
+    private MqttServer? _server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Mqtt.Broker.Length > 0) return;
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+            .WithDefaultEndpointPort(options.Mqtt.EmbeddedPort)
+            .WithPersistentSessions()
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        try
+        {
+            await _server.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            throw new ConfigException([new ConfigError("mqtt:embeddedPort",
+                $"the embedded broker cannot listen on 127.0.0.1:{options.Mqtt.EmbeddedPort} ({e.Message}); another broker is probably running there: set mqtt:broker to mqtt://127.0.0.1:{options.Mqtt.EmbeddedPort} to use it")]);
+        }
+        Log.EmbeddedBrokerStarted(logger, options.Mqtt.EmbeddedPort);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null) await _server.StopAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => _server?.Dispose();
+}

@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+
+namespace EdgeAgent.Daemon.Inference;
+
+/// <summary>
+/// One inference as the outside world sees it (telemetry, console, GPIO actions). A struct, so that
+/// publishing it to subscribers' bounded queues allocates nothing.
+/// </summary>
+public readonly record struct InferenceRecord(
+    long Sequence,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    string ModelVersion,
+    int RawClass,
+    float RawScore,
+    int StableClass,
+    string StableLabel,
+    float SmoothedScore,
+    double LatencyMs)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["seq"] = Sequence,
+        ["window_start"] = WindowStart.ToUnixTimeMilliseconds(),
+        ["window_end"] = WindowEnd.ToUnixTimeMilliseconds(),
+        ["model_version"] = ModelVersion,
+        ["class"] = StableLabel,
+        ["class_index"] = StableClass,
+        ["score"] = Math.Round(SmoothedScore, 4),
+        ["raw_class_index"] = RawClass,
+        ["raw_score"] = Math.Round(RawScore, 4),
+        ["latency_ms"] = Math.Round(LatencyMs, 3),
+    };
+}

@@ -1,0 +1,471 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using LiteDB;
+
+namespace EdgeAgent.Daemon.Reservoir;
+
+/// <summary>
+/// <see cref="IReservoir"/> on LiteDB through its <see cref="BsonDocument"/> API only (the typed mapper uses
+/// reflection that NativeAOT cannot keep). Three collections:
+/// <c>unlabelled</c> (<c>_id</c> = Algorithm R slot), <c>labelled</c> (<c>_id</c> = sample id) and <c>meta</c>.
+/// Every change is one LiteDB transaction, committed through its write-ahead log, so <c>kill -9</c> loses at
+/// most the write in flight. Writes of sampled windows happen on <see cref="RunWriterAsync"/>'s thread;
+/// <see cref="Offer"/> only decides and copies.
+/// </summary>
+public sealed class LiteDbReservoir : IReservoir, IDisposable
+{
+    private const int SchemaVersion = 1;
+    private const string Unlabelled = "unlabelled";
+    private const string Labelled = "labelled";
+    private const string Meta = "meta";
+
+    private readonly ReservoirSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<BsonDocument> _unlabelled;
+    private readonly ILiteCollection<BsonDocument> _labelled;
+    private readonly ILiteCollection<BsonDocument> _meta;
+    private readonly object _dbGate = new();
+    private readonly object _latestGate = new();
+    private readonly Channel<PendingSample> _writes;
+    private readonly Random _offerRandom;
+    private readonly Random _labelRandom;
+    private readonly Dictionary<string, long> _perClass = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _heldOutPerClass = new(StringComparer.Ordinal);
+    private long _seen;
+    private long _nextSid;
+    private long _unlabelledCount;
+    private long _dropped;
+    private long _labelsAdded;
+    private bool _quotaReached;
+    private bool _disposed;
+
+    private float[] _latestWindow = [];
+    private float[] _latestEmbedding = [];
+    private ReservoirOffer? _latestOffer;
+
+    public LiteDbReservoir(ReservoirSettings settings, TimeProvider? time = null)
+    {
+        _settings = settings;
+        _time = time ?? TimeProvider.System;
+        string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(settings.Path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        try
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = settings.Path, Connection = ConnectionType.Direct });
+        }
+        catch (LiteException e)
+        {
+            throw new IOException($"reservoir '{settings.Path}' cannot be opened: {e.Message}", e);
+        }
+        _unlabelled = _db.GetCollection(Unlabelled);
+        _labelled = _db.GetCollection(Labelled);
+        _meta = _db.GetCollection(Meta);
+        _unlabelled.EnsureIndex("sid", "$.sid", unique: true);
+        _writes = Channel.CreateBounded<PendingSample>(new BoundedChannelOptions(settings.WriteQueue)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        }, _ => Interlocked.Increment(ref _dropped));
+        LoadState();
+        _offerRandom = new Random(HashCode.Combine(settings.Seed, _seen));
+        _labelRandom = new Random(HashCode.Combine(settings.Seed, _nextSid, 17));
+    }
+
+    public string Path => _settings.Path;
+
+    public long LabelsAdded => Interlocked.Read(ref _labelsAdded);
+
+    /// <summary>Windows offered over the reservoir's whole life (persisted with each write).</summary>
+    public long Seen => Interlocked.Read(ref _seen);
+
+    public void Offer(in ReservoirOffer offer, ReadOnlySpan<float> window, ReadOnlySpan<float> embedding)
+    {
+        lock (_latestGate)
+        {
+            if (_latestWindow.Length != window.Length) _latestWindow = new float[window.Length];
+            if (_latestEmbedding.Length != embedding.Length) _latestEmbedding = new float[embedding.Length];
+            window.CopyTo(_latestWindow);
+            embedding.CopyTo(_latestEmbedding);
+            _latestOffer = offer;
+        }
+        // Algorithm R (Vitter 1985): the n-th item replaces a uniformly chosen slot with probability k/n,
+        // which keeps every item seen so far in the reservoir with equal probability.
+        long n = Interlocked.Increment(ref _seen);
+        long slot;
+        if (n <= _settings.Capacity) slot = n - 1;
+        else
+        {
+            slot = _offerRandom.NextInt64(n);
+            if (slot >= _settings.Capacity) return;
+        }
+        if (Volatile.Read(ref _quotaReached) && slot >= Interlocked.Read(ref _unlabelledCount)) { Interlocked.Increment(ref _dropped); return; }
+        var pending = new PendingSample((int)slot, Interlocked.Increment(ref _nextSid), offer, window.ToArray(), embedding.ToArray(), _time.GetUtcNow());
+        _writes.Writer.TryWrite(pending);
+    }
+
+    /// <summary>Writes queued samples until cancelled, then drains what is left (the daemon's reservoir loop).</summary>
+    public async Task RunWriterAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _writes.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                while (_writes.Reader.TryRead(out var pending)) WriteUnlabelled(pending);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        Flush();
+    }
+
+    /// <summary>Writes every queued sample now; used at shutdown and by tests.</summary>
+    public int Flush()
+    {
+        int written = 0;
+        while (_writes.Reader.TryRead(out var pending))
+        {
+            WriteUnlabelled(pending);
+            written++;
+        }
+        return written;
+    }
+
+    public long LabelLatest(string label)
+    {
+        PendingSample sample;
+        lock (_latestGate)
+        {
+            if (_latestOffer is not { } offer) throw new InvalidOperationException("no window has been inferred yet; nothing to label");
+            sample = new PendingSample(-1, Interlocked.Increment(ref _nextSid), offer, _latestWindow.ToArray(), _latestEmbedding.ToArray(), _time.GetUtcNow());
+        }
+        lock (_dbGate)
+        {
+            InsertLabelled(ToDocument(sample), label);
+        }
+        return sample.Sid;
+    }
+
+    public bool Label(long sampleId, string label)
+    {
+        lock (_dbGate)
+        {
+            var labelled = _labelled.FindById(sampleId);
+            if (labelled is not null)
+            {
+                string old = labelled["label"].AsString;
+                if (old == label) return true;
+                bool heldOut = labelled["heldOut"].AsBoolean;
+                labelled["label"] = label;
+                labelled["labelledAt"] = _time.GetUtcNow().UtcDateTime;
+                _labelled.Update(labelled);
+                Adjust(_perClass, old, -1);
+                Adjust(_perClass, label, +1);
+                if (heldOut)
+                {
+                    Adjust(_heldOutPerClass, old, -1);
+                    Adjust(_heldOutPerClass, label, +1);
+                }
+                Interlocked.Increment(ref _labelsAdded);
+                return true;
+            }
+            var unlabelled = _unlabelled.FindOne(Query.EQ("sid", sampleId));
+            if (unlabelled is null) return false;
+            _db.BeginTrans();
+            try
+            {
+                _unlabelled.Delete(unlabelled["_id"]);
+                unlabelled.Remove("_id");
+                InsertLabelledInTransaction(unlabelled, label);
+                _db.Commit();
+            }
+            catch
+            {
+                _db.Rollback();
+                throw;
+            }
+            Interlocked.Decrement(ref _unlabelledCount);
+            Interlocked.Increment(ref _labelsAdded);
+            return true;
+        }
+    }
+
+    public IReadOnlyList<ReservoirSample> ReadLabelled(bool heldOut, int max = int.MaxValue)
+    {
+        lock (_dbGate)
+            return _labelled.Find(Query.EQ("heldOut", heldOut)).Take(max).Select(FromDocument).ToArray();
+    }
+
+    public IReadOnlyList<ReservoirSample> ReadUnlabelled(int max = int.MaxValue)
+    {
+        lock (_dbGate)
+            return _unlabelled.FindAll().Select(FromDocument).OrderByDescending(s => s.StoredAt).Take(max).ToArray();
+    }
+
+    public ReservoirStats GetStats()
+    {
+        lock (_dbGate)
+        {
+            long labelled = _perClass.Values.Sum();
+            return new ReservoirStats(
+                Interlocked.Read(ref _unlabelledCount),
+                labelled,
+                _heldOutPerClass.Values.Sum(),
+                Interlocked.Read(ref _seen),
+                DiskBytes(),
+                _settings.QuotaBytes,
+                new Dictionary<string, long>(_perClass),
+                Interlocked.Read(ref _dropped));
+        }
+    }
+
+    public IReadOnlyList<string> CheckConsistency()
+    {
+        var problems = new List<string>();
+        lock (_dbGate)
+        {
+            var meta = _meta.FindById("state");
+            long nextSid = meta?["nextSid"].AsInt64 ?? 0;
+            var sids = new HashSet<long>();
+            foreach (var doc in _unlabelled.FindAll())
+            {
+                string where = $"unlabelled slot {doc["_id"]}";
+                CheckSample(doc, where, problems, sids, nextSid);
+                if (!doc["_id"].IsInt32 || doc["_id"].AsInt32 < 0 || doc["_id"].AsInt32 >= _settings.Capacity)
+                    problems.Add($"{where}: slot outside [0, {_settings.Capacity})");
+            }
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var doc in _labelled.FindAll())
+            {
+                string where = $"labelled sample {doc["_id"]}";
+                CheckSample(doc, where, problems, sids, nextSid);
+                if (!doc["label"].IsString || doc["label"].AsString.Length == 0) problems.Add($"{where}: no label");
+                else Adjust(counts, doc["label"].AsString, 1);
+                if (!doc["heldOut"].IsBoolean) problems.Add($"{where}: heldOut is not a boolean");
+                if (doc["_id"].AsInt64 != doc["sid"].AsInt64) problems.Add($"{where}: _id and sid differ");
+            }
+            if (counts.Values.Sum() > _settings.LabelledCapacity)
+                problems.Add($"labelled: {counts.Values.Sum()} samples exceed the capacity of {_settings.LabelledCapacity}");
+            if (meta is not null && meta["schema"].AsInt32 != SchemaVersion)
+                problems.Add($"meta: schema {meta["schema"]} is not {SchemaVersion}");
+        }
+        return problems;
+    }
+
+    private static void CheckSample(BsonDocument doc, string where, List<string> problems, HashSet<long> sids, long nextSid)
+    {
+        if (!doc["sid"].IsInt64 && !doc["sid"].IsInt32) { problems.Add($"{where}: no sample id"); return; }
+        long sid = doc["sid"].AsInt64;
+        if (!sids.Add(sid)) problems.Add($"{where}: sample id {sid} appears twice");
+        if (sid > nextSid) problems.Add($"{where}: sample id {sid} is beyond the recorded next id {nextSid}");
+        if (!doc["window"].IsBinary) { problems.Add($"{where}: window is not binary"); return; }
+        int channels = doc["channels"].IsInt32 ? doc["channels"].AsInt32 : 0;
+        int bytes = doc["window"].AsBinary.Length;
+        if (channels <= 0 || bytes == 0 || bytes % (4 * channels) != 0)
+            problems.Add($"{where}: window of {bytes} bytes does not hold whole samples of {channels} channels");
+        if (!doc["embedding"].IsBinary || doc["embedding"].AsBinary.Length % 4 != 0) problems.Add($"{where}: embedding is not a float array");
+        if (!doc["start"].IsDateTime || !doc["end"].IsDateTime || doc["start"].AsDateTime > doc["end"].AsDateTime)
+            problems.Add($"{where}: window timestamps are missing or reversed");
+        if (!doc["model"].IsString) problems.Add($"{where}: no model version");
+    }
+
+    private void WriteUnlabelled(PendingSample pending)
+    {
+        lock (_dbGate)
+        {
+            if (_disposed) return;
+            var doc = ToDocument(pending);
+            doc["_id"] = pending.Slot;
+            _db.BeginTrans();
+            try
+            {
+                bool inserted = _unlabelled.Upsert(doc);
+                SaveMeta();
+                _db.Commit();
+                if (inserted) Interlocked.Increment(ref _unlabelledCount);
+            }
+            catch
+            {
+                _db.Rollback();
+                throw;
+            }
+            CheckQuota();
+        }
+    }
+
+    private void InsertLabelled(BsonDocument doc, string label)
+    {
+        _db.BeginTrans();
+        try
+        {
+            InsertLabelledInTransaction(doc, label);
+            _db.Commit();
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+        Interlocked.Increment(ref _labelsAdded);
+        CheckQuota();
+    }
+
+    /// <summary>
+    /// Class-balanced reservoir (after Chrysakis and Moens, 2020): while there is room everything is kept; when
+    /// full, a sample of a class that is not the largest replaces a random sample of the largest class, and a
+    /// sample of the largest class replaces a random sample of its own class with probability m_c / n_c, so
+    /// rare classes are never crowded out by common ones. The held-out share is kept per class.
+    /// </summary>
+    private void InsertLabelledInTransaction(BsonDocument doc, string label)
+    {
+        long total = _perClass.Values.Sum();
+        bool full = total >= _settings.LabelledCapacity || (_quotaReached && total > 0);
+        if (full)
+        {
+            long largest = _perClass.Values.Max();
+            string victimClass;
+            if (_perClass.GetValueOrDefault(label) < largest)
+                victimClass = _perClass.Where(p => p.Value == largest).Select(p => p.Key).OrderBy(_ => _labelRandom.Next()).First();
+            else
+            {
+                long seenOfClass = _perClass[label] + 1;
+                if (_labelRandom.NextInt64(seenOfClass) >= _perClass[label]) return; // not kept
+                victimClass = label;
+            }
+            var victims = _labelled.Find(Query.EQ("label", victimClass)).Select(d => (Id: d["_id"].AsInt64, HeldOut: d["heldOut"].AsBoolean)).ToArray();
+            var victim = victims[_labelRandom.Next(victims.Length)];
+            _labelled.Delete(victim.Id);
+            Adjust(_perClass, victimClass, -1);
+            if (victim.HeldOut) Adjust(_heldOutPerClass, victimClass, -1);
+        }
+        long classCount = _perClass.GetValueOrDefault(label);
+        bool heldOut = _heldOutPerClass.GetValueOrDefault(label) < _settings.HeldOutFraction * (classCount + 1) - 1e-9 &&
+                       _settings.HeldOutFraction > 0 && classCount + 1 >= 2;
+        doc["_id"] = doc["sid"].AsInt64;
+        doc["label"] = label;
+        doc["heldOut"] = heldOut;
+        doc["labelledAt"] = _time.GetUtcNow().UtcDateTime;
+        _labelled.Upsert(doc);
+        Adjust(_perClass, label, +1);
+        if (heldOut) Adjust(_heldOutPerClass, label, +1);
+        SaveMeta();
+    }
+
+    private void SaveMeta() => _meta.Upsert(new BsonDocument
+    {
+        ["_id"] = "state",
+        ["schema"] = SchemaVersion,
+        ["seen"] = Interlocked.Read(ref _seen),
+        ["nextSid"] = Interlocked.Read(ref _nextSid),
+        ["capacity"] = _settings.Capacity,
+        ["labelledCapacity"] = _settings.LabelledCapacity,
+    });
+
+    private void LoadState()
+    {
+        var meta = _meta.FindById("state");
+        if (meta is not null)
+        {
+            if (meta["schema"].AsInt32 != SchemaVersion)
+                throw new IOException($"reservoir '{_settings.Path}' has schema {meta["schema"]}, this daemon writes {SchemaVersion}");
+            _seen = meta["seen"].AsInt64;
+            _nextSid = meta["nextSid"].AsInt64;
+        }
+        long maxSid = 0;
+        _unlabelledCount = 0;
+        foreach (var doc in _unlabelled.Query().Select("{ sid: $.sid }").ToEnumerable())
+        {
+            _unlabelledCount++;
+            maxSid = Math.Max(maxSid, doc["sid"].AsInt64);
+        }
+        foreach (var doc in _labelled.Query().Select("{ sid: $._id, label: $.label, heldOut: $.heldOut }").ToEnumerable())
+        {
+            maxSid = Math.Max(maxSid, doc["sid"].AsInt64);
+            string label = doc["label"].AsString;
+            Adjust(_perClass, label, 1);
+            if (doc["heldOut"].AsBoolean) Adjust(_heldOutPerClass, label, 1);
+        }
+        // A crash between a sample write and... there is none (one transaction), but ids must never be reused.
+        _nextSid = Math.Max(_nextSid, maxSid);
+        _seen = Math.Max(_seen, _unlabelledCount);
+        CheckQuota();
+    }
+
+    private void CheckQuota()
+    {
+        bool over = DiskBytes() >= _settings.QuotaBytes;
+        // Past the quota only replacements are written; fold the write-ahead log back into the data file so
+        // those reuse free pages instead of growing the log.
+        if (over && File.Exists(LogPath(_settings.Path)) && new FileInfo(LogPath(_settings.Path)).Length > 0)
+        {
+            _db.Checkpoint();
+            over = DiskBytes() >= _settings.QuotaBytes;
+        }
+        if (over != _quotaReached) Volatile.Write(ref _quotaReached, over);
+    }
+
+    private long DiskBytes()
+    {
+        long bytes = 0;
+        foreach (var file in new[] { _settings.Path, LogPath(_settings.Path) })
+            if (File.Exists(file)) bytes += new FileInfo(file).Length;
+        return bytes;
+    }
+
+    /// <summary>LiteDB's write-ahead log beside the data file (<c>name-log.ext</c>).</summary>
+    public static string LogPath(string path) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!,
+            System.IO.Path.GetFileNameWithoutExtension(path) + "-log" + System.IO.Path.GetExtension(path));
+
+    private static void Adjust(Dictionary<string, long> counts, string label, long delta)
+    {
+        long value = counts.GetValueOrDefault(label) + delta;
+        if (value <= 0) counts.Remove(label);
+        else counts[label] = value;
+    }
+
+    private static BsonDocument ToDocument(PendingSample s) => new()
+    {
+        ["sid"] = s.Sid,
+        ["start"] = s.Offer.WindowStart.UtcDateTime,
+        ["end"] = s.Offer.WindowEnd.UtcDateTime,
+        ["stored"] = s.StoredAt.UtcDateTime,
+        ["model"] = s.Offer.ModelVersion,
+        ["channels"] = s.Offer.Channels,
+        ["window"] = MemoryMarshal.AsBytes(s.Window.AsSpan()).ToArray(),
+        ["embedding"] = MemoryMarshal.AsBytes(s.Embedding.AsSpan()).ToArray(),
+        ["prediction"] = s.Offer.Prediction is null ? BsonValue.Null : new BsonValue(s.Offer.Prediction),
+        ["score"] = (double)s.Offer.Score,
+    };
+
+    private static ReservoirSample FromDocument(BsonDocument doc) => new(
+        doc["sid"].AsInt64,
+        new DateTimeOffset(DateTime.SpecifyKind(doc["start"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)),
+        new DateTimeOffset(DateTime.SpecifyKind(doc["end"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)),
+        new DateTimeOffset(DateTime.SpecifyKind(doc["stored"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)),
+        doc["model"].AsString,
+        doc["channels"].AsInt32,
+        MemoryMarshal.Cast<byte, float>(doc["window"].AsBinary).ToArray(),
+        MemoryMarshal.Cast<byte, float>(doc["embedding"].AsBinary).ToArray(),
+        doc["label"].IsString ? doc["label"].AsString : null,
+        doc["labelledAt"].IsDateTime ? new DateTimeOffset(DateTime.SpecifyKind(doc["labelledAt"].AsDateTime.ToUniversalTime(), DateTimeKind.Utc)) : null,
+        doc["heldOut"].IsBoolean && doc["heldOut"].AsBoolean);
+
+    public void Dispose()
+    {
+        lock (_dbGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            try
+            {
+                _db.Checkpoint();
+            }
+            finally
+            {
+                _db.Dispose();
+            }
+        }
+    }
+
+    private sealed record PendingSample(int Slot, long Sid, ReservoirOffer Offer, float[] Window, float[] Embedding, DateTimeOffset StoredAt);
+}

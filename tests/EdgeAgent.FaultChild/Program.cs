@@ -1,0 +1,74 @@
+using EdgeAgent.Daemon.Models;
+using EdgeAgent.Daemon.Reservoir;
+
+namespace EdgeAgent.FaultChild;
+
+/// <summary>
+/// <c>reservoir-writer DB SEED</c>: offers windows and labels some, writing each synchronously, forever.
+/// <c>model-swapper ROOT SEED</c>: installs and activates ever newer model versions (keep 3), forever.
+/// Both print "ready" once the first durable write is done, so the parent knows there is something to keep.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args is ["reservoir-writer", var db, var seed]) return WriteReservoir(db, int.Parse(seed));
+        if (args is ["model-swapper", var root, var swapSeed]) return SwapModels(root, int.Parse(swapSeed));
+        Console.Error.WriteLine("usage: reservoir-writer DB SEED | model-swapper ROOT SEED");
+        return 2;
+    }
+
+    private static int WriteReservoir(string path, int seed)
+    {
+        using var reservoir = new LiteDbReservoir(new ReservoirSettings(path, Capacity: 40, LabelledCapacity: 30, HeldOutFraction: 0.2, QuotaBytes: 64L << 20, Seed: seed));
+        var random = new Random(seed);
+        var window = new float[96];
+        var embedding = new float[8];
+        string[] classes = ["idle", "normal", "imbalance"];
+        bool announced = false;
+        for (long i = 0; ; i++)
+        {
+            for (int k = 0; k < window.Length; k++) window[k] = (float)random.NextDouble();
+            for (int k = 0; k < embedding.Length; k++) embedding[k] = (float)random.NextDouble();
+            var now = DateTimeOffset.UtcNow;
+            reservoir.Offer(new ReservoirOffer(now.AddMilliseconds(-64), now, "1.0", 3, "normal", 0.9f), window, embedding);
+            reservoir.Flush();
+            if (i % 3 == 0) reservoir.LabelLatest(classes[random.Next(classes.Length)]);
+            if (!announced)
+            {
+                Console.Out.WriteLine("ready");
+                Console.Out.Flush();
+                announced = true;
+            }
+        }
+    }
+
+    private static int SwapModels(string root, int seed)
+    {
+        var store = new ModelStore(root, keep: 3, verifier: null);
+        var random = new Random(seed);
+        string scratch = Path.Combine(root, "..", $"scratch-{Environment.ProcessId}");
+        Directory.CreateDirectory(scratch);
+        int start = store.List("vib").Select(m => int.Parse(m.Version.Split('.')[0])).DefaultIfEmpty(0).Max() + 1;
+        bool announced = false;
+        for (int v = start; ; v++)
+        {
+            // Bundles of varying size so that copies take varying time and kills land everywhere.
+            string bundle = Path.Combine(scratch, $"{v}.eab");
+            var content = new byte[1024 + random.Next(256 * 1024)];
+            random.NextBytes(content);
+            System.Text.Encoding.ASCII.GetBytes($"model vib {v}.0\n").CopyTo(content, 0);
+            File.WriteAllBytes(bundle, content);
+            store.Install("vib", $"{v}.0", bundle, parentVersion: null);
+            store.Activate("vib", $"{v}.0");
+            File.Delete(bundle);
+            if (random.Next(4) == 0 && store.List("vib").Count > 1) store.Rollback("vib", null);
+            if (!announced)
+            {
+                Console.Out.WriteLine("ready");
+                Console.Out.Flush();
+                announced = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EdgeAgent.Tests.Mqtt;
+
+/// <summary>
+/// A real mosquitto on a free loopback port, with persistence on (as production brokers keep retained messages and
+/// sessions over a restart), in its own temporary directory. <see cref="RestartAsync"/> stops it with SIGTERM so it
+/// saves its database, and starts it again on the same port.
+/// </summary>
+public sealed partial class MosquittoBroker : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly string _config;
+    private Process? _process;
+
+    public int Port { get; }
+    public string Url => $"mqtt://127.0.0.1:{Port}";
+    public int Restarts { get; private set; }
+
+    private MosquittoBroker(string directory, int port)
+    {
+        _directory = directory;
+        Port = port;
+        _config = Path.Combine(directory, "mosquitto.conf");
+        File.WriteAllLines(_config,
+        [
+            $"listener {port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            $"persistence_location {directory}/",
+            "max_queued_messages 100000",
+            "max_inflight_messages 64",
+            "log_dest none",
+            .. Environment.UserName == "root" ? new[] { "user root" } : [],
+        ]);
+    }
+
+    public static async Task<MosquittoBroker> StartAsync()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "edgeagent-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        var broker = new MosquittoBroker(directory, FreePort());
+        await broker.LaunchAsync();
+        return broker;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task LaunchAsync()
+    {
+        var start = new ProcessStartInfo("mosquitto", ["-c", _config]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start mosquitto");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}: {await _process.StandardError.ReadToEndAsync()}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(20);
+            }
+        }
+        throw new TimeoutException($"mosquitto did not listen on port {Port} within 10 s");
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        Kill(_process.Id, 15);
+        if (!_process.WaitForExit(10_000)) _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    public async Task RestartAsync(TimeSpan? downtime = null)
+    {
+        await StopAsync();
+        if (downtime is { } pause) await Task.Delay(pause);
+        await LaunchAsync();
+        Restarts++;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+}
