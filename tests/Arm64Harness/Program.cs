@@ -7,6 +7,7 @@ using EdgeAgent.Kernels;
 // Usage: edgeagent-checks [--suite NAME]... [--filter TEXT] [--list] [--label TEXT]
 
 var suites = new List<string>();
+var conformanceRoots = new List<string>();
 string? filter = null;
 string label = "checks";
 bool list = false;
@@ -18,8 +19,9 @@ for (int i = 0; i < args.Length; i++)
         case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
         case "--label" when i + 1 < args.Length: label = args[++i]; break;
         case "--list": list = true; break;
+        case "--conformance" when i + 1 < args.Length: conformanceRoots.Add(args[++i]); break;
         case "-h" or "--help":
-            Console.WriteLine("usage: edgeagent-checks [--suite NAME]... [--filter TEXT] [--label TEXT] [--list]");
+            Console.WriteLine("usage: edgeagent-checks [--suite NAME]... [--filter TEXT] [--label TEXT] [--list] [--conformance DIR]...");
             return 0;
         default:
             Console.Error.WriteLine($"edgeagent-checks: unknown argument '{args[i]}' (try --help)");
@@ -39,6 +41,14 @@ catch (IsaNotSupportedException e)
     return 2;
 }
 Console.WriteLine($"[{label}] cpu: {cpu.Describe()}; kernel path: {chosen.ToName()}; qgemm: {KernelTable.Current.QGemmKernelName}; paths tested: {string.Join(", ", cpu.SupportedIsas.Select(i => i.ToName()))}");
+
+if (conformanceRoots.Count > 0)
+{
+    // ONNX backend test cases read from the host's libonnx-testdata (DIR: a suite folder or one case).
+    var (cp, cf, cs) = EdgeAgent.Checks.Runtime.ConformanceRunner.RunAll(conformanceRoots, Console.Out);
+    Console.WriteLine($"{label}: {cp} passed, {cf} failed, {cs} skipped");
+    return cf == 0 ? 0 : 1;
+}
 
 var selected = CheckRegistry.All
     .Where(c => suites.Count == 0 || suites.Contains(c.Suite))

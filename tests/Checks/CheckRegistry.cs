@@ -19,6 +19,7 @@ public static class CheckRegistry
         Kernels.DepthwiseChecks.Register(checks);
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);
+        Runtime.RuntimeModelChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;

@@ -1,0 +1,36 @@
+using EdgeAgent.Runtime.Ir;
+using EdgeAgent.Runtime.Ops;
+
+namespace EdgeAgent.Runtime.Execution;
+
+/// <summary>One compiled node with its bound input and output tensors.</summary>
+public sealed class PlanStep(Node node, OpKernel kernel, Tensor?[] inputs, Tensor[] outputs)
+{
+    public Node Node { get; } = node;
+    public OpKernel Kernel { get; } = kernel;
+    internal Tensor?[] Inputs { get; } = inputs;
+    internal Tensor[] Outputs { get; } = outputs;
+}
+
+/// <summary>
+/// A graph compiled for fixed input shapes: the nodes that remain after constant folding, every
+/// intermediate value placed at an offset of one arena, and the views that Run reads and writes.
+/// </summary>
+public sealed class ExecutionPlan
+{
+    internal PlanStep[] Steps { get; init; } = [];
+    /// <summary>Views where callers' inputs are copied, in graph input order.</summary>
+    internal Tensor[] InputViews { get; init; } = [];
+    internal Tensor[] OutputViews { get; init; } = [];
+    internal int[][] InputShapes { get; init; } = [];
+    public long ArenaBytes { get; init; }
+    public int FoldedNodes { get; init; }
+
+    public IReadOnlyList<PlanStep> StepList => Steps;
+
+    public void Execute()
+    {
+        var steps = Steps;
+        for (int s = 0; s < steps.Length; s++) steps[s].Kernel.Run(steps[s].Inputs, steps[s].Outputs);
+    }
+}

@@ -1,0 +1,12 @@
+using EdgeAgent.Runtime.Ir;
+
+namespace EdgeAgent.Runtime.Execution;
+
+/// <summary>Graph rewrites applied before planning. Each pass keeps the graph's outputs unchanged.</summary>
+public static class GraphOptimizer
+{
+    public static void Optimize(OnnxModel model)
+    {
+        DeadNodeElimination.Run(model.Graph);
+    }
+}
