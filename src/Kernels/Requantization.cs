@@ -33,6 +33,7 @@ public static class Requantization
 /// </summary>
 internal static unsafe class QGemmEpilogue
 {
+    [SkipLocalsInit]
     public static void Apply(QGemmJob* job, int* acc, int accStride, int m0, int rows, int n0, int nc)
     {
         int zaEff = job->AZeroPointEffective;
@@ -44,58 +45,66 @@ internal static unsafe class QGemmEpilogue
         bool perColumnScale = job->ScaleCount > 1;
         float* scales = job->Scales is null ? null : job->Scales + (perColumnScale ? n0 : 0);
 
+        // What every row of the tile adds: the bias and the activation zero-point correction.
+        int* colTerm = stackalloc int[nc];
+        for (int j = 0; j < nc; j++) colTerm[j] = (bias is null ? 0 : bias[j]) - zaEff * colSums[j];
+
         for (int r = 0; r < rows; r++)
         {
-            int rowTerm = zb is null ? 0 : RowTerm(job, m0 + r);
             int* raw = acc + r * accStride;
+            if (zb is not null)
+            {
+                int rowTerm = RowTerm(job, m0 + r);
+                for (int j = 0; j < nc; j++) raw[j] -= (perColumnZb ? zb[j] : *zb) * rowTerm;
+            }
             byte* c = job->C + ((m0 + r) * job->Ldc + n0) * elementSize;
-            // First the int32 accumulators in place: corrections and bias.
-            int j = 0;
-            if (Vector128.IsHardwareAccelerated)
-            {
-                var vZa = Vector128.Create(zaEff);
-                var vRow = Vector128.Create(rowTerm);
-                var vZb = zb is null ? default : Vector128.Create(*zb);
-                for (; j + 4 <= nc; j += 4)
-                {
-                    var v = Vector128.Load(raw + j) - vZa * Vector128.Load(colSums + j);
-                    if (bias is not null) v += Vector128.Load(bias + j);
-                    if (zb is not null) v -= (perColumnZb ? Vector128.Load(zb + j) : vZb) * vRow;
-                    v.Store(raw + j);
-                }
-            }
-            for (; j < nc; j++)
-            {
-                int v = raw[j] - zaEff * colSums[j];
-                if (bias is not null) v += bias[j];
-                if (zb is not null) v -= (perColumnZb ? zb[j] : *zb) * rowTerm;
-                raw[j] = v;
-            }
             switch (job->Kind)
             {
-                case QGemmOutputKind.Int32: new Span<int>(raw, nc).CopyTo(new Span<int>(c, nc)); break;
-                case QGemmOutputKind.Float32: Dequantize(raw, scales, perColumnScale, (float*)c, nc); break;
-                default: Requantize(raw, scales, perColumnScale, job->OutputZeroPoint, job->Min, job->Max, c, nc); break;
+                case QGemmOutputKind.Int32: Add(raw, colTerm, (int*)c, nc); break;
+                case QGemmOutputKind.Float32: Dequantize(raw, colTerm, scales, perColumnScale, (float*)c, nc); break;
+                default: Requantize(raw, colTerm, scales, perColumnScale, job->OutputZeroPoint, job->Min, job->Max, c, nc); break;
             }
         }
     }
 
-    private static void Dequantize(int* raw, float* scales, bool perColumn, float* c, int nc)
+    private static void Add(int* raw, int* colTerm, int* c, int nc)
+    {
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+            for (; j + 4 <= nc; j += 4) (Vector128.Load(raw + j) + Vector128.Load(colTerm + j)).Store(c + j);
+        for (; j < nc; j++) c[j] = raw[j] + colTerm[j];
+    }
+
+    private static void Dequantize(int* raw, int* colTerm, float* scales, bool perColumn, float* c, int nc)
     {
         int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
             var s = Vector128.Create(*scales);
             for (; j + 4 <= nc; j += 4)
-                (Vector128.ConvertToSingle(Vector128.Load(raw + j)) * (perColumn ? Vector128.Load(scales + j) : s)).Store(c + j);
+                (Vector128.ConvertToSingle(Vector128.Load(raw + j) + Vector128.Load(colTerm + j)) * (perColumn ? Vector128.Load(scales + j) : s)).Store(c + j);
         }
-        for (; j < nc; j++) c[j] = Requantization.Dequantize(raw[j], perColumn ? scales[j] : *scales);
+        for (; j < nc; j++) c[j] = Requantization.Dequantize(raw[j] + colTerm[j], perColumn ? scales[j] : *scales);
     }
 
-    private static void Requantize(int* raw, float* scales, bool perColumn, int zp, int min, int max, byte* c, int nc)
+    private static void Requantize(int* raw, int* colTerm, float* scales, bool perColumn, int zp, int min, int max, byte* c, int nc)
     {
         int j = 0;
-        if (Vector128.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(*scales);
+            var lo = Vector256.Create((float)(min - zp));
+            var hi = Vector256.Create((float)(max - zp));
+            var vZp = Vector256.Create(zp);
+            for (; j + 8 <= nc; j += 8)
+            {
+                var f = Vector256.ConvertToSingle(Vector256.Load(raw + j) + Vector256.Load(colTerm + j)) * (perColumn ? Vector256.Load(scales + j) : s);
+                var q = Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(f), lo), hi)) + vZp;
+                var shorts = Vector128.Narrow(q.GetLower().AsUInt32(), q.GetUpper().AsUInt32());
+                Unsafe.WriteUnaligned(c + j, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar());
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
         {
             var s = Vector128.Create(*scales);
             var lo = Vector128.Create((float)(min - zp));
@@ -103,17 +112,16 @@ internal static unsafe class QGemmEpilogue
             var vZp = Vector128.Create(zp);
             for (; j + 8 <= nc; j += 8)
             {
-                var f0 = Vector128.ConvertToSingle(Vector128.Load(raw + j)) * (perColumn ? Vector128.Load(scales + j) : s);
-                var f1 = Vector128.ConvertToSingle(Vector128.Load(raw + j + 4)) * (perColumn ? Vector128.Load(scales + j + 4) : s);
+                var f0 = Vector128.ConvertToSingle(Vector128.Load(raw + j) + Vector128.Load(colTerm + j)) * (perColumn ? Vector128.Load(scales + j) : s);
+                var f1 = Vector128.ConvertToSingle(Vector128.Load(raw + j + 4) + Vector128.Load(colTerm + j + 4)) * (perColumn ? Vector128.Load(scales + j + 4) : s);
                 var q0 = Vector128.ConvertToInt32(Vector128.MinNative(Vector128.MaxNative(Vector128.Round(f0), lo), hi)) + vZp;
                 var q1 = Vector128.ConvertToInt32(Vector128.MinNative(Vector128.MaxNative(Vector128.Round(f1), lo), hi)) + vZp;
                 var shorts = Vector128.Narrow(q0.AsUInt32(), q1.AsUInt32());
-                var bytes = Vector128.Narrow(shorts, shorts);
-                Unsafe.WriteUnaligned(c + j, bytes.AsUInt64().ToScalar());
+                Unsafe.WriteUnaligned(c + j, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar());
             }
         }
         for (; j < nc; j++)
-            c[j] = (byte)Requantization.Requantize(raw[j], perColumn ? scales[j] : *scales, zp, min, max);
+            c[j] = (byte)Requantization.Requantize(raw[j] + colTerm[j], perColumn ? scales[j] : *scales, zp, min, max);
     }
 
     /// <summary>rowsum(a) - K * za for one row; only needed when the weights have a zero point.</summary>
