@@ -32,27 +32,7 @@ internal readonly ref struct DepthwiseArgs<T> where T : unmanaged
         RowEnd = rowEnd;
     }
 
-    /// <summary>
-    /// Fills the input and weight offsets (in elements) of the taps of output pixel (oy, ox) that land inside
-    /// the input; padded taps are left out since they contribute (zp - zp) * w = 0. Returns the tap count.
-    /// </summary>
-    public int GatherTaps(int oy, int ox, Span<int> inputOffsets, Span<int> weightOffsets)
-    {
-        ref readonly var g = ref Geometry;
-        g.RowTaps(oy, out int iy0, out int kyBegin, out int kyEnd);
-        g.ColumnTaps(ox, out int ix0, out int kxBegin, out int kxEnd);
-        int n = 0;
-        for (int ky = kyBegin; ky < kyEnd; ky++)
-        {
-            int iy = iy0 + ky * g.DilationHeight;
-            for (int kx = kxBegin; kx < kxEnd; kx++)
-            {
-                int ix = ix0 + kx * g.DilationWidth;
-                inputOffsets[n] = (iy * g.InputWidth + ix) * Channels;
-                weightOffsets[n] = (ky * g.KernelWidth + kx) * Channels;
-                n++;
-            }
-        }
-        return n;
-    }
+    /// <summary>Input and weight offsets of the taps of output pixel (oy, ox) inside the input; returns their count.</summary>
+    public int GatherTaps(int oy, int ox, Span<int> inputOffsets, Span<int> weightOffsets) =>
+        Geometry.GatherTaps(oy, ox, Channels, inputOffsets, weightOffsets);
 }

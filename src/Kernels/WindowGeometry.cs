@@ -109,6 +109,31 @@ public readonly record struct WindowGeometry
     }
 
     /// <summary>
+    /// Fills the element offsets of the taps of output pixel (oy, ox) that land inside the input, in (ky, kx)
+    /// order, for an NHWC image with <paramref name="channels"/> channels: input offsets, and (when
+    /// <paramref name="weightOffsets"/> is not empty) the offsets of the matching [KH][KW][C] weights.
+    /// Padded taps are left out. Returns the tap count.
+    /// </summary>
+    internal int GatherTaps(int oy, int ox, int channels, Span<int> inputOffsets, Span<int> weightOffsets)
+    {
+        RowTaps(oy, out int iy0, out int kyBegin, out int kyEnd);
+        ColumnTaps(ox, out int ix0, out int kxBegin, out int kxEnd);
+        bool weights = !weightOffsets.IsEmpty;
+        int n = 0;
+        for (int ky = kyBegin; ky < kyEnd; ky++)
+        {
+            int iy = iy0 + ky * DilationHeight;
+            for (int kx = kxBegin; kx < kxEnd; kx++)
+            {
+                inputOffsets[n] = (iy * InputWidth + ix0 + kx * DilationWidth) * channels;
+                if (weights) weightOffsets[n] = (ky * KernelWidth + kx) * channels;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /// <summary>
     /// Window size counted for <c>count_include_pad</c> average pooling: kernel positions inside the
     /// padded input (all of them except where ceil mode runs past the end padding).
     /// </summary>

@@ -17,6 +17,9 @@ public static class CheckRegistry
         Kernels.QGemmChecks.Register(checks);
         Kernels.ConvChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
+        Kernels.FloatChecks.Register(checks);
+        Kernels.ElementwiseChecks.Register(checks);
+        Kernels.PoolingChecks.Register(checks);
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);
         Runtime.RuntimeModelChecks.Register(checks);

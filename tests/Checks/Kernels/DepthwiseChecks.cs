@@ -56,6 +56,8 @@ public static class DepthwiseChecks
         checks.Add(new("kernels", "depthwise.row-split-is-invisible", RowSplit));
         checks.Add(new("kernels", "depthwise.scalar-matches-real-conv", ScalarMatchesRealConv));
         checks.Add(new("kernels", "depthwise.bad-arguments-are-named", BadArguments));
+        checks.Add(new("kernels", "depthwise.float.paths-match-scalar", FloatPathsMatch));
+        checks.Add(new("kernels", "depthwise.float.scalar-matches-double", FloatScalarMatchesDouble));
     }
 
     private static QuantizedOutput MakeOutput<T>(Quant q, float outScale)
@@ -207,5 +209,59 @@ public static class DepthwiseChecks
         Expect.True(r.Message.Contains("output rows"), r.Message);
         e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new sbyte[128], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(200), new sbyte[128], 0, 4), "u8 output for s8 data");
         Expect.True(e.Message.Contains("output range"), e.Message);
+    }
+
+    private static void FloatPathsMatch()
+    {
+        var rng = Rng(0x3d3);
+        FloatActivation[] activations = [FloatActivation.None, FloatActivation.Relu6, FloatActivation.Clamp(-0.3f, 0.2f)];
+        int round = 0;
+        foreach (var c in Cases())
+        {
+            var g = c.Geometry;
+            var input = Floats(rng, g.InputHeight * g.InputWidth * c.Channels);
+            var weights = Floats(rng, g.KernelHeight * g.KernelWidth * c.Channels);
+            float[] bias = round % 2 == 0 ? Floats(rng, c.Channels) : [];
+            var activation = activations[round++ % activations.Length];
+            var expected = new float[g.OutputHeight * g.OutputWidth * c.Channels];
+            Reference.DepthwiseConv(g, c.Channels, input, weights, bias, activation, expected, 0, g.OutputHeight);
+            foreach (var table in VectorTables)
+            {
+                var actual = new float[expected.Length];
+                // Rows in two pieces, as two threads would run them.
+                int cut = g.OutputHeight / 2;
+                table.DepthwiseConv(g, c.Channels, input, weights, bias, activation, actual, cut, g.OutputHeight - cut);
+                table.DepthwiseConv(g, c.Channels, input, weights, bias, activation, actual, 0, cut);
+                BitEqual(expected, actual, $"{table.Name} float depthwise {c.Name}");
+            }
+        }
+    }
+
+    private static void FloatScalarMatchesDouble()
+    {
+        var rng = Rng(0x3d4);
+        var g = new WindowGeometry(7, 6, 5, 2, 2);
+        int channels = 5;
+        var input = Floats(rng, g.InputHeight * g.InputWidth * channels);
+        var weights = Floats(rng, 25 * channels);
+        var bias = Floats(rng, channels);
+        var actual = new float[g.OutputHeight * g.OutputWidth * channels];
+        Reference.DepthwiseConv(g, channels, input, weights, bias, FloatActivation.None, actual, 0, g.OutputHeight);
+        for (int oy = 0; oy < g.OutputHeight; oy++)
+        for (int ox = 0; ox < g.OutputWidth; ox++)
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = bias[c];
+            for (int ky = 0; ky < 5; ky++)
+            for (int kx = 0; kx < 5; kx++)
+            {
+                int iy = oy * 2 - 2 + ky, ix = ox * 2 - 2 + kx;
+                if (iy >= 0 && ix >= 0 && iy < g.InputHeight && ix < g.InputWidth)
+                    sum += (double)input[(iy * g.InputWidth + ix) * channels + c] * weights[(ky * 5 + kx) * channels + c];
+            }
+            float got = actual[(oy * g.OutputWidth + ox) * channels + c];
+            // 26 terms of magnitude at most 1, each rounding at most 2^-24 relative.
+            Expect.True(Math.Abs(got - sum) <= 26 * 26 * 6e-8, $"float depthwise ({oy},{ox},{c}): double {sum}, kernel {got}");
+        }
     }
 }

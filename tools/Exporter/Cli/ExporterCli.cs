@@ -63,6 +63,7 @@ internal static class ExporterCli
         root.Subcommands.Add(KeygenCommand.Create());
         root.Subcommands.Add(PackCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(PublishCommand.Create());
         return root;
     }
 
@@ -82,7 +83,7 @@ internal static class ExporterCli
             Console.Error.WriteLine($"Run 'exporter {command} --help' for usage.");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is CommandFailedException or BundleException or KeyFormatException or IOException
+        catch (Exception e) when (e is CommandFailedException or EdgeAgent.Compression.Distribution.TransferException or BundleException or KeyFormatException or IOException
                                       or UnauthorizedAccessException or InvalidDataException or CryptographicException)
         {
             Console.Error.WriteLine($"exporter {command}: error: {e.Message}");
