@@ -2,9 +2,19 @@ namespace EdgeAgent.Bench;
 
 public static class Program
 {
+    // Suites add themselves here: name -> entry point taking the remaining arguments.
+    private static readonly Dictionary<string, Func<string[], int>> Suites = new()
+    {
+        ["kernels"] = Kernels.KernelsBench.Run,
+    };
+
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: edgeagent-bench <suite>   (no suites yet)");
-        return 2;
+        if (args.Length == 0 || !Suites.TryGetValue(args[0], out var suite))
+        {
+            Console.Error.WriteLine($"usage: edgeagent-bench <suite> [options]; suites: {string.Join(", ", Suites.Keys)}");
+            return 2;
+        }
+        return suite(args[1..]);
     }
 }

@@ -33,6 +33,7 @@ public static class Requantization
 /// </summary>
 internal static unsafe class QGemmEpilogue
 {
+    [SkipLocalsInit]
     public static void Apply(QGemmJob* job, int* acc, int accStride, int m0, int rows, int n0, int nc)
     {
         int zaEff = job->AZeroPointEffective;
@@ -44,76 +45,83 @@ internal static unsafe class QGemmEpilogue
         bool perColumnScale = job->ScaleCount > 1;
         float* scales = job->Scales is null ? null : job->Scales + (perColumnScale ? n0 : 0);
 
+        // What every row of the tile adds: the bias and the activation zero-point correction.
+        int* colTerm = stackalloc int[nc];
+        for (int j = 0; j < nc; j++) colTerm[j] = (bias is null ? 0 : bias[j]) - zaEff * colSums[j];
+
         for (int r = 0; r < rows; r++)
         {
-            int rowTerm = zb is null ? 0 : RowTerm(job, m0 + r);
             int* raw = acc + r * accStride;
+            if (zb is not null)
+            {
+                int rowTerm = RowTerm(job, m0 + r);
+                for (int j = 0; j < nc; j++) raw[j] -= (perColumnZb ? zb[j] : *zb) * rowTerm;
+            }
             byte* c = job->C + ((m0 + r) * job->Ldc + n0) * elementSize;
-            int j = 0;
-            if (Vector128.IsHardwareAccelerated)
+            switch (job->Kind)
             {
-                var vZa = Vector128.Create(zaEff);
-                var vRow = Vector128.Create(rowTerm);
-                for (; j + 4 <= nc; j += 4)
-                {
-                    var v = Vector128.Load(raw + j) - vZa * Vector128.Load(colSums + j);
-                    if (bias is not null) v += Vector128.Load(bias + j);
-                    if (zb is not null) v -= (perColumnZb ? Vector128.Load(zb + j) : Vector128.Create(*zb)) * vRow;
-                    Store4(job, v, scales, perColumnScale, j, c);
-                }
-            }
-            for (; j < nc; j++)
-            {
-                int v = raw[j] - zaEff * colSums[j];
-                if (bias is not null) v += bias[j];
-                if (zb is not null) v -= (perColumnZb ? zb[j] : *zb) * rowTerm;
-                Store1(job, v, scales, perColumnScale, j, c);
+                case QGemmOutputKind.Int32: Add(raw, colTerm, (int*)c, nc); break;
+                case QGemmOutputKind.Float32: Dequantize(raw, colTerm, scales, perColumnScale, (float*)c, nc); break;
+                default: Requantize(raw, colTerm, scales, perColumnScale, job->OutputZeroPoint, job->Min, job->Max, c, nc); break;
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(QGemmJob* job, Vector128<int> v, float* scales, bool perColumn, int j, byte* c)
+    private static void Add(int* raw, int* colTerm, int* c, int nc)
     {
-        switch (job->Kind)
-        {
-            case QGemmOutputKind.Int32:
-                v.Store((int*)c + j);
-                return;
-            case QGemmOutputKind.Float32:
-                (Vector128.ConvertToSingle(v) * Scale4(scales, perColumn, j)).Store((float*)c + j);
-                return;
-            default:
-                var rounded = Vector128.Round(Vector128.ConvertToSingle(v) * Scale4(scales, perColumn, j));
-                var lo = Vector128.Create((float)(job->Min - job->OutputZeroPoint));
-                var hi = Vector128.Create((float)(job->Max - job->OutputZeroPoint));
-                var q = Vector128.ConvertToInt32(Vector128.MinNative(Vector128.MaxNative(rounded, lo), hi)) + Vector128.Create(job->OutputZeroPoint);
-                var shorts = Vector128.Narrow(q.AsUInt32(), q.AsUInt32());
-                var bytes = Vector128.Narrow(shorts, shorts);
-                Unsafe.WriteUnaligned(c + j, bytes.AsUInt32().ToScalar());
-                return;
-        }
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
+            for (; j + 4 <= nc; j += 4) (Vector128.Load(raw + j) + Vector128.Load(colTerm + j)).Store(c + j);
+        for (; j < nc; j++) c[j] = raw[j] + colTerm[j];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Scale4(float* scales, bool perColumn, int j) =>
-        perColumn ? Vector128.Load(scales + j) : Vector128.Create(*scales);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store1(QGemmJob* job, int v, float* scales, bool perColumn, int j, byte* c)
+    private static void Dequantize(int* raw, int* colTerm, float* scales, bool perColumn, float* c, int nc)
     {
-        switch (job->Kind)
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated)
         {
-            case QGemmOutputKind.Int32:
-                ((int*)c)[j] = v;
-                return;
-            case QGemmOutputKind.Float32:
-                ((float*)c)[j] = Requantization.Dequantize(v, perColumn ? scales[j] : *scales);
-                return;
-            default:
-                c[j] = (byte)Requantization.Requantize(v, perColumn ? scales[j] : *scales, job->OutputZeroPoint, job->Min, job->Max);
-                return;
+            var s = Vector128.Create(*scales);
+            for (; j + 4 <= nc; j += 4)
+                (Vector128.ConvertToSingle(Vector128.Load(raw + j) + Vector128.Load(colTerm + j)) * (perColumn ? Vector128.Load(scales + j) : s)).Store(c + j);
         }
+        for (; j < nc; j++) c[j] = Requantization.Dequantize(raw[j] + colTerm[j], perColumn ? scales[j] : *scales);
+    }
+
+    private static void Requantize(int* raw, int* colTerm, float* scales, bool perColumn, int zp, int min, int max, byte* c, int nc)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(*scales);
+            var lo = Vector256.Create((float)(min - zp));
+            var hi = Vector256.Create((float)(max - zp));
+            var vZp = Vector256.Create(zp);
+            for (; j + 8 <= nc; j += 8)
+            {
+                var f = Vector256.ConvertToSingle(Vector256.Load(raw + j) + Vector256.Load(colTerm + j)) * (perColumn ? Vector256.Load(scales + j) : s);
+                var q = Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.Round(f), lo), hi)) + vZp;
+                var shorts = Vector128.Narrow(q.GetLower().AsUInt32(), q.GetUpper().AsUInt32());
+                Unsafe.WriteUnaligned(c + j, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar());
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var s = Vector128.Create(*scales);
+            var lo = Vector128.Create((float)(min - zp));
+            var hi = Vector128.Create((float)(max - zp));
+            var vZp = Vector128.Create(zp);
+            for (; j + 8 <= nc; j += 8)
+            {
+                var f0 = Vector128.ConvertToSingle(Vector128.Load(raw + j) + Vector128.Load(colTerm + j)) * (perColumn ? Vector128.Load(scales + j) : s);
+                var f1 = Vector128.ConvertToSingle(Vector128.Load(raw + j + 4) + Vector128.Load(colTerm + j + 4)) * (perColumn ? Vector128.Load(scales + j + 4) : s);
+                var q0 = Vector128.ConvertToInt32(Vector128.MinNative(Vector128.MaxNative(Vector128.Round(f0), lo), hi)) + vZp;
+                var q1 = Vector128.ConvertToInt32(Vector128.MinNative(Vector128.MaxNative(Vector128.Round(f1), lo), hi)) + vZp;
+                var shorts = Vector128.Narrow(q0.AsUInt32(), q1.AsUInt32());
+                Unsafe.WriteUnaligned(c + j, Vector128.Narrow(shorts, shorts).AsUInt64().ToScalar());
+            }
+        }
+        for (; j < nc; j++)
+            c[j] = (byte)Requantization.Requantize(raw[j] + colTerm[j], perColumn ? scales[j] : *scales, zp, min, max);
     }
 
     /// <summary>rowsum(a) - K * za for one row; only needed when the weights have a zero point.</summary>

@@ -40,7 +40,7 @@ catch (IsaNotSupportedException e)
     Console.Error.WriteLine($"edgeagent-checks: {e.Message}");
     return 2;
 }
-Console.WriteLine($"[{label}] cpu: {cpu.Describe()}; kernel path: {chosen.ToName()}; paths tested: {string.Join(", ", cpu.SupportedIsas.Select(i => i.ToName()))}");
+Console.WriteLine($"[{label}] cpu: {cpu.Describe()}; kernel path: {chosen.ToName()}; qgemm: {KernelTable.Current.QGemmKernelName}; paths tested: {string.Join(", ", cpu.SupportedIsas.Select(i => i.ToName()))}");
 
 if (conformanceRoots.Count > 0)
 {

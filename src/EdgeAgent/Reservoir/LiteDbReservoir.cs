@@ -392,6 +392,10 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
 
     private void CheckQuota()
     {
+        // LiteDB writes committed pages to its log from a background queue, so the files lag behind the
+        // commits (by many pages on a loaded machine). Near the quota, a checkpoint drains that queue first
+        // so the decision is made on the real size.
+        if (DiskBytes() >= _settings.QuotaBytes / 2) _db.Checkpoint();
         bool over = DiskBytes() >= _settings.QuotaBytes;
         // Past the quota only replacements are written; fold the write-ahead log back into the data file so
         // those reuse free pages instead of growing the log.

@@ -54,6 +54,9 @@ public static class QGemmChecks
                 yield return Case(m, n, k, signed, kind, rng, seed);
             }
         }
+        // Deeper than the x86 paths' 512-k activation-widening chunk, ending odd and mid-group.
+        yield return Case(5, 20, 1031, false, QGemmOutputKind.Int32, rng, 900);
+        yield return Case(7, 33, 515, true, QGemmOutputKind.UInt8, rng, 901);
     }
 
     /// <summary>Every epilogue x zero-point extreme x scale magnitude (saturating and not) x clamp.</summary>
