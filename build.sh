@@ -26,6 +26,7 @@ commands:
                           artifacts/<rid>/ (RID: linux-arm64 | linux-x64; default linux-x64)
   bench <suite>           run a benchmark suite; results go to bench/results/<suite>.json
   conformance             run ONNX's backend test suite (Debian's libonnx-testdata)
+  package                 edgeagent .deb for arm64 and amd64 from the published binaries (deploy/package.sh)
   deps                    only install the Debian packages the other commands need
   -h, --help              this text
 
@@ -217,6 +218,7 @@ case "$command" in
   bench) cmd_bench "$@" ;;
   conformance) cmd_conformance "$@" ;;
   demo) cmd_demo "$@" ;;
+  package) "$ROOT/deploy/package.sh" "$@" ;;
   deps) ensure_packages "${APT_PACKAGES[@]}" ;;
   *) echo "build.sh: unknown command '$command'" >&2; usage >&2; exit 2 ;;
 esac

@@ -21,7 +21,10 @@ conformance_arm64() {
 suite_conformance_a72() { conformance_arm64 cortex-a72; }
 suite_conformance_a76() { conformance_arm64 cortex-a76; }
 
-SUITES=(suite_conformance suite_conformance_a72 suite_conformance_a76)
+# The daemon's systemd unit: systemd-analyze security exposure <= 2.5 and the required settings.
+suite_systemd_unit() { "$ROOT/tests/suites/systemd-unit.sh" | grep -E '^(FAIL|exposure|systemd-unit:)'; }
+
+SUITES=(suite_conformance suite_conformance_a72 suite_conformance_a76 suite_systemd_unit)
 
 status=0
 for s in "${SUITES[@]}"; do

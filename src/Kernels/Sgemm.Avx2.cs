@@ -84,6 +84,45 @@ internal static unsafe class SgemmAvx2
         Store(t, c + 5 * ldc, c50, c51);
     }
 
+    /// <summary>Panels one row runs across at once in <see cref="RowPanels"/>.</summary>
+    public const int PanelGroup = 4;
+
+    /// <summary>
+    /// One row across four panels (64 columns, eight independent chains): what keeps M = 1 (a vector times a
+    /// matrix) from waiting on one FMA chain. Panels are <paramref name="panelStride"/> floats apart, C and bias
+    /// are contiguous.
+    /// </summary>
+    public static void RowPanels(in SgemmTileArgs t, nint panelStride)
+    {
+        float* c = t.C;
+        Init(t, c, out var c00, out var c01);
+        Init(Shift(t, 16), c + 16, out var c10, out var c11);
+        Init(Shift(t, 32), c + 32, out var c20, out var c21);
+        Init(Shift(t, 48), c + 48, out var c30, out var c31);
+        float* b0 = t.Panel, b1 = b0 + panelStride, b2 = b1 + panelStride, b3 = b2 + panelStride, a0 = t.A;
+        nint ks = t.AKStride;
+        for (int kk = 0; kk < t.K; kk++)
+        {
+            Vector256<float> a = Vector256.Create(a0[kk * ks]);
+            nint o = kk * 16;
+            c00 = Fma.MultiplyAdd(a, Avx.LoadVector256(b0 + o), c00); c01 = Fma.MultiplyAdd(a, Avx.LoadVector256(b0 + o + 8), c01);
+            c10 = Fma.MultiplyAdd(a, Avx.LoadVector256(b1 + o), c10); c11 = Fma.MultiplyAdd(a, Avx.LoadVector256(b1 + o + 8), c11);
+            c20 = Fma.MultiplyAdd(a, Avx.LoadVector256(b2 + o), c20); c21 = Fma.MultiplyAdd(a, Avx.LoadVector256(b2 + o + 8), c21);
+            c30 = Fma.MultiplyAdd(a, Avx.LoadVector256(b3 + o), c30); c31 = Fma.MultiplyAdd(a, Avx.LoadVector256(b3 + o + 8), c31);
+        }
+        Store(t, c, c00, c01);
+        Store(t, c + 16, c10, c11);
+        Store(t, c + 32, c20, c21);
+        Store(t, c + 48, c30, c31);
+    }
+
+    private static SgemmTileArgs Shift(in SgemmTileArgs t, int columns)
+    {
+        var s = t;
+        if (s.Bias != null) s.Bias += columns;
+        return s;
+    }
+
     private static void Tile1(in SgemmTileArgs t)
     {
         Init(t, t.C, out var c0, out var c1);

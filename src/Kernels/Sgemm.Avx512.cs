@@ -92,6 +92,41 @@ internal static unsafe class SgemmAvx512
         Store(t, c, c0); Store(t, c + ldc, c1); Store(t, c + 2 * ldc, c2); Store(t, c + 3 * ldc, c3);
     }
 
+    /// <summary>Panels one row runs across at once in <see cref="RowPanels"/>.</summary>
+    public const int PanelGroup = 8;
+
+    /// <summary>
+    /// One row across eight panels (128 columns, eight independent chains, enough to cover the FMA latency on two
+    /// ports): what keeps M = 1 (a vector times a matrix) from waiting on one chain. Panels are
+    /// <paramref name="panelStride"/> floats apart, C and bias are contiguous.
+    /// </summary>
+    public static void RowPanels(in SgemmTileArgs t, nint panelStride)
+    {
+        float* c = t.C;
+        Vector512<float> c0 = InitAt(t, c, 0), c1 = InitAt(t, c, 16), c2 = InitAt(t, c, 32), c3 = InitAt(t, c, 48);
+        Vector512<float> c4 = InitAt(t, c, 64), c5 = InitAt(t, c, 80), c6 = InitAt(t, c, 96), c7 = InitAt(t, c, 112);
+        float* b = t.Panel, a0 = t.A;
+        nint ks = t.AKStride, ps = panelStride;
+        for (int kk = 0; kk < t.K; kk++, b += 16)
+        {
+            Vector512<float> a = Vector512.Create(a0[kk * ks]);
+            c0 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b), c0);
+            c1 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + ps), c1);
+            c2 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 2 * ps), c2);
+            c3 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 3 * ps), c3);
+            c4 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 4 * ps), c4);
+            c5 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 5 * ps), c5);
+            c6 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 6 * ps), c6);
+            c7 = Avx512F.FusedMultiplyAdd(a, Avx512F.LoadVector512(b + 7 * ps), c7);
+        }
+        Store(t, c, c0); Store(t, c + 16, c1); Store(t, c + 32, c2); Store(t, c + 48, c3);
+        Store(t, c + 64, c4); Store(t, c + 80, c5); Store(t, c + 96, c6); Store(t, c + 112, c7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> InitAt(in SgemmTileArgs t, float* c, int column) =>
+        t.InitFromC ? Avx512F.LoadVector512(c + column) : t.Bias != null ? Avx512F.LoadVector512(t.Bias + column) : Vector512<float>.Zero;
+
     private static void Tile1(in SgemmTileArgs t)
     {
         Vector512<float> c0 = Init(t, t.C);

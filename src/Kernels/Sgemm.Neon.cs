@@ -104,6 +104,57 @@ internal static unsafe class SgemmNeon
         Store(t, c + 5 * ldc, c50, c51, c52, c53);
     }
 
+    /// <summary>Panels one row runs across at once in <see cref="RowPanels"/>.</summary>
+    public const int PanelGroup = 4;
+
+    /// <summary>
+    /// One row across four panels (64 columns, sixteen independent chains): what keeps M = 1 (a vector times a
+    /// matrix) from waiting on one FMA chain. Panels are <paramref name="panelStride"/> floats apart, C and bias
+    /// are contiguous.
+    /// </summary>
+    public static void RowPanels(in SgemmTileArgs t, nint panelStride)
+    {
+        float* c = t.C;
+        Init(t, c, out var c00, out var c01, out var c02, out var c03);
+        Init(Shift(t, 16), c + 16, out var c10, out var c11, out var c12, out var c13);
+        Init(Shift(t, 32), c + 32, out var c20, out var c21, out var c22, out var c23);
+        Init(Shift(t, 48), c + 48, out var c30, out var c31, out var c32, out var c33);
+        float* b0 = t.Panel, b1 = b0 + panelStride, b2 = b1 + panelStride, b3 = b2 + panelStride, a0 = t.A;
+        nint ks = t.AKStride;
+        for (int kk = 0; kk < t.K; kk++)
+        {
+            Vector64<float> a = Vector64.CreateScalarUnsafe(a0[kk * ks]);
+            nint o = kk * 16;
+            c00 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c00, AdvSimd.LoadVector128(b0 + o), a);
+            c01 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c01, AdvSimd.LoadVector128(b0 + o + 4), a);
+            c02 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c02, AdvSimd.LoadVector128(b0 + o + 8), a);
+            c03 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c03, AdvSimd.LoadVector128(b0 + o + 12), a);
+            c10 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c10, AdvSimd.LoadVector128(b1 + o), a);
+            c11 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c11, AdvSimd.LoadVector128(b1 + o + 4), a);
+            c12 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c12, AdvSimd.LoadVector128(b1 + o + 8), a);
+            c13 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c13, AdvSimd.LoadVector128(b1 + o + 12), a);
+            c20 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c20, AdvSimd.LoadVector128(b2 + o), a);
+            c21 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c21, AdvSimd.LoadVector128(b2 + o + 4), a);
+            c22 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c22, AdvSimd.LoadVector128(b2 + o + 8), a);
+            c23 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c23, AdvSimd.LoadVector128(b2 + o + 12), a);
+            c30 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c30, AdvSimd.LoadVector128(b3 + o), a);
+            c31 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c31, AdvSimd.LoadVector128(b3 + o + 4), a);
+            c32 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c32, AdvSimd.LoadVector128(b3 + o + 8), a);
+            c33 = AdvSimd.Arm64.FusedMultiplyAddByScalar(c33, AdvSimd.LoadVector128(b3 + o + 12), a);
+        }
+        Store(t, c, c00, c01, c02, c03);
+        Store(t, c + 16, c10, c11, c12, c13);
+        Store(t, c + 32, c20, c21, c22, c23);
+        Store(t, c + 48, c30, c31, c32, c33);
+    }
+
+    private static SgemmTileArgs Shift(in SgemmTileArgs t, int columns)
+    {
+        var s = t;
+        if (s.Bias != null) s.Bias += columns;
+        return s;
+    }
+
     private static void Tile1(in SgemmTileArgs t)
     {
         Init(t, t.C, out var c0, out var c1, out var c2, out var c3);

@@ -22,6 +22,7 @@ public sealed class InferenceSession
     private ExecutionPlan? _plan;
     private bool _valueDependent;
     private Tensor[]? _eagerOutputs;
+    private readonly Tensor[] _feed;
 
     public OnnxModel Model { get; }
     public SessionOptions Options { get; }
@@ -42,6 +43,7 @@ public sealed class InferenceSession
             throw new ModelLoadException($"model: field 'opset_import': ai.onnx opset {_opset} is newer than the newest supported ({OperatorRegistry.MaxOpset})") { IsUnsupportedFeature = true };
         if (options.Optimize) GraphOptimizer.Optimize(model);
         _inputs = _graph.RuntimeInputs.ToArray();
+        _feed = new Tensor[_inputs.Length];
         foreach (var i in _inputs)
             if (!i.ElementType.IsStorable()) throw new ModelLoadException($"graph input '{i.Name}': element type {i.ElementType.ToName()} is not supported") { IsUnsupportedFeature = true };
         // Plan now when every input shape is fixed; otherwise at the first Run.
@@ -84,7 +86,7 @@ public sealed class InferenceSession
     {
         try
         {
-            _plan = Planner.Build(_graph, _opset, states);
+            _plan = Planner.Build(_graph, _opset, states, Options.Limits);
             return true;
         }
         catch (ShapeDependsOnValuesException)
@@ -101,7 +103,7 @@ public sealed class InferenceSession
     /// </summary>
     public IReadOnlyList<Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs)
     {
-        var values = new Tensor[_inputs.Length];
+        var values = _feed;
         for (int k = 0; k < _inputs.Length; k++)
         {
             var info = _inputs[k];
@@ -134,7 +136,9 @@ public sealed class InferenceSession
         // Shapes depend on values: fold the whole graph with the inputs as constants.
         var eager = new ValueState[inputs.Length];
         for (int k = 0; k < inputs.Length; k++) eager[k] = ValueState.Of(inputs[k]);
-        var folded = Planner.Build(_graph, _opset, eager);
+        ExecutionPlan folded;
+        try { folded = Planner.Build(_graph, _opset, eager, Options.Limits); }
+        catch (ModelLoadException e) { throw new InferenceException(e.Message, e); }
         _eagerOutputs = folded.OutputViews;
         return _eagerOutputs;
     }

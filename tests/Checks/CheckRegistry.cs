@@ -23,6 +23,8 @@ public static class CheckRegistry
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);
         Runtime.RuntimeModelChecks.Register(checks);
+        Training.LearnerChecks.Register(checks);
+        Training.OnnxBridgeChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"check '{duplicate.Key}' is registered twice");
         return checks;

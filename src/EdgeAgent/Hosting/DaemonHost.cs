@@ -69,10 +69,10 @@ public static partial class DaemonHost
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<Broadcast<InferenceRecord>>();
 
-        services.AddSingleton<IBundleVerifier>(_ => BundleVerifiers.Create(options.Model));
+        services.AddSingleton<Models.IBundleVerifier>(_ => BundleVerifiers.Create(options.Model));
         services.AddSingleton<IInferenceEngineFactory>(_ => InferenceEngines.CreateFactory(options.Runtime));
-        services.AddSingleton<IModelStore>(sp => new ModelStore(options.Model.StoreDirectory, options.Model.Keep, sp.GetRequiredService<IBundleVerifier>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new ModelHost(options.Model.Name, sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<IBundleVerifier>(),
+        services.AddSingleton<IModelStore>(sp => new ModelStore(options.Model.StoreDirectory, options.Model.Keep, sp.GetRequiredService<Models.IBundleVerifier>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ModelHost(options.Model.Name, sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<Models.IBundleVerifier>(),
             sp.GetRequiredService<IInferenceEngineFactory>(), sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IReservoir>(sp => new LiteDbReservoir(ReservoirSettings.From(options.Reservoir), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IStatusProvider>(sp => new StatusProvider(options, sp.GetRequiredService<ModelHost>(), sp.GetRequiredService<PipelineMetrics>(),
@@ -102,6 +102,11 @@ public static partial class DaemonHost
         services.AddHostedService<EventLogService>();
         if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
 
+        services.AddSingleton<Mqtt.IDeviceControl>(sp => new MqttBridge.DaemonDeviceControl(
+            sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>()));
+        services.AddSingleton<Mqtt.IModelStore>(sp => new MqttBridge.ModelStoreAdapter(sp.GetRequiredService<ModelHost>()));
+        services.AddSingleton<Mqtt.IBundleVerifier>(sp => new MqttBridge.BundleVerifierAdapter(sp.GetRequiredService<Models.IBundleVerifier>()));
+        services.AddHostedService<MqttBridge.MqttControlPlaneService>();
         AddMqtt(services, options);
         AddLearning(services, options);
         settings.ConfigureServices?.Invoke(services);

@@ -31,6 +31,14 @@ public sealed class ExecutionPlan
     public void Execute()
     {
         var steps = Steps;
-        for (int s = 0; s < steps.Length; s++) steps[s].Kernel.Run(steps[s].Inputs, steps[s].Outputs);
+        int s = 0;
+        try
+        {
+            for (; s < steps.Length; s++) steps[s].Kernel.Run(steps[s].Inputs, steps[s].Outputs);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InferenceException($"node '{steps[s].Node.DisplayName}' ({steps[s].Node.OpType}) failed: {e.Message}", e);
+        }
     }
 }

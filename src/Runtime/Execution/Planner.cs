@@ -1,4 +1,5 @@
 using EdgeAgent.Runtime.Ir;
+using EdgeAgent.Runtime.Onnx;
 using EdgeAgent.Runtime.Ops;
 
 namespace EdgeAgent.Runtime.Execution;
@@ -12,8 +13,9 @@ public static class Planner
     private const int Alignment = 64;
 
     /// <param name="inputs">Per runtime input: its type and shape, and its value when planning one Run eagerly.</param>
-    public static ExecutionPlan Build(Graph graph, long opset, IReadOnlyList<ValueState> inputs)
+    public static ExecutionPlan Build(Graph graph, long opset, IReadOnlyList<ValueState> inputs, LoadLimits? limits = null)
     {
+        limits ??= LoadLimits.Default;
         var runtimeInputs = graph.RuntimeInputs.ToList();
         if (inputs.Count != runtimeInputs.Count) throw new ArgumentException($"{inputs.Count} input states for {runtimeInputs.Count} inputs");
         var states = new Dictionary<string, ValueState>(StringComparer.Ordinal);
@@ -37,11 +39,14 @@ public static class Planner
                 ins[k] = st;
                 allConstant &= st.Constant is not null;
             }
-            var ctx = new CompileContext(node, opset, ins);
+            var ctx = new CompileContext(node, opset, ins, limits.MaxTensorBytes);
             OpKernel kernel;
             try { kernel = compiler(ctx); }
-            catch (ArgumentException e) { throw ctx.Error("inputs", e.Message); }
-            catch (NotSupportedException e) { throw ctx.Error("inputs", e.Message); }
+            catch (Exception e) when (e is not (ModelLoadException or ShapeDependsOnValuesException or OutOfMemoryException))
+            {
+                // Inconsistent attributes or inputs that an operator did not anticipate are still load errors.
+                throw ctx.Error("inputs", $"{e.GetType().Name}: {e.Message}");
+            }
             var outs = new ValueState?[node.Outputs.Count];
             for (int k = 0; k < outs.Length; k++)
             {
@@ -55,7 +60,11 @@ public static class Planner
                     outTensors[k] = outs[k] is { } o ? Allocate(o, ctx) : Tensor.Allocate(DataType.Float, [0]);
                 var inTensors = new Tensor?[ins.Length];
                 for (int k = 0; k < ins.Length; k++) inTensors[k] = ins[k]?.Constant;
-                kernel.Run(inTensors, outTensors);
+                try { kernel.Run(inTensors, outTensors); }
+                catch (Exception e) when (e is not (ModelLoadException or OutOfMemoryException))
+                {
+                    throw ctx.Error("constant folding", $"{e.GetType().Name}: {e.Message}");
+                }
                 for (int k = 0; k < outs.Length; k++)
                     if (node.Outputs[k].Length > 0) states[node.Outputs[k]] = ValueState.Of(outTensors[k]);
                 folded++;
@@ -100,7 +109,8 @@ public static class Planner
             offsets[name] = offset;
             arenaBytes = Math.Max(arenaBytes, offset + bytes);
         }
-        if (arenaBytes > int.MaxValue) throw new ModelLoadException($"graph '{graph.Name}': intermediate tensors need {arenaBytes} bytes at once, more than 2 GiB");
+        if (arenaBytes > Math.Min(int.MaxValue, limits.MaxModelBytes))
+            throw new ModelLoadException($"graph '{graph.Name}': intermediate tensors need {arenaBytes} bytes at once, more than the limit of {Math.Min(int.MaxValue, limits.MaxModelBytes)}");
         var arena = new byte[arenaBytes];
         var views = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, offset) in offsets)

@@ -24,8 +24,12 @@ public sealed class CompileContext
     public Node Node { get; }
     public long Opset { get; }
 
-    public CompileContext(Node node, long opset, ValueState?[] inputs)
+    /// <summary>Largest tensor an output or a precomputed table may occupy.</summary>
+    public long MaxTensorBytes { get; }
+
+    public CompileContext(Node node, long opset, ValueState?[] inputs, long maxTensorBytes = 1L << 30)
     {
+        MaxTensorBytes = maxTensorBytes;
         Node = node;
         Opset = opset;
         _inputs = inputs;
@@ -58,7 +62,11 @@ public sealed class CompileContext
     public void SetOutput(int i, DataType type, int[] shape)
     {
         if (i >= _outputs.Length) return; // optional outputs the model does not use
-        try { Tensor.CheckedElementCount(type, shape, out _); }
+        try
+        {
+            Tensor.CheckedElementCount(type, shape, out int bytes);
+            if (bytes > MaxTensorBytes) throw new ArgumentException($"shape {Tensor.FormatShape(shape)} of {type.ToName()} needs {bytes} bytes, more than the limit of {MaxTensorBytes}");
+        }
         catch (ArgumentException e) { throw Error($"output #{i}", e.Message); }
         catch (NotSupportedException e) { throw Error($"output #{i}", e.Message); }
         _outputs[i] = new ValueState(type, shape);
@@ -72,6 +80,12 @@ public sealed class CompileContext
     /// <summary>A valid use of the operator that this runtime does not implement (e.g. training mode).</summary>
     public ModelLoadException Unsupported(string field, string message) =>
         new($"node '{Node.DisplayName}' ({Node.OpType}): {field}: {message}") { IsUnsupportedFeature = true };
+
+    /// <summary>Refuses precomputed tables (im2col indices, resize coordinates) larger than a tensor may be.</summary>
+    public void RequireTableSize(long elements, string field)
+    {
+        if (elements * 4 > MaxTensorBytes) throw Error(field, $"needs a table of {elements} entries, more than the limit allows");
+    }
 
     public void RequireType(int i, params DataType[] allowed)
     {

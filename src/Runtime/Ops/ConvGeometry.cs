@@ -65,7 +65,14 @@ internal sealed class ConvGeometry
             g.Output[d] = (int)o;
         }
         _ = isPool;
-        g.InputSize = Product(g.Input); g.KernelSize = Product(kernel); g.OutputSize = Product(g.Output);
+        long ks = 1, os = 1, ins = 1;
+        for (int d = 0; d < n; d++)
+        {
+            ks *= kernel[d]; os *= g.Output[d]; ins *= inputSpatial[d];
+            if (ks > int.MaxValue || os > int.MaxValue) throw c.Error("kernel_shape", "kernel or output too large");
+        }
+        c.RequireTableSize(ks * os, "kernel_shape");
+        g.InputSize = (int)ins; g.KernelSize = (int)ks; g.OutputSize = (int)os;
         return g;
     }
 

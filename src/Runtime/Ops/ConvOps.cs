@@ -106,6 +106,7 @@ internal static class ConvOps
         string autoPad = c.String("auto_pad", "NOTSET");
         if (kernel.Length != n || strides.Length != n || dil.Length != n || outPad.Length != n || pads.Length != 2 * n)
             throw c.Error("attributes", "kernel_shape/strides/dilations/output_padding/pads do not match the spatial rank");
+        if (!kernel.AsSpan().SequenceEqual(w.AsSpan(2))) throw c.Error("kernel_shape", $"[{string.Join(",", kernel)}] differs from W's spatial dims");
         var inSp = x[2..];
         var outSp = new int[n];
         for (int d = 0; d < n; d++)
@@ -135,6 +136,7 @@ internal static class ConvOps
         }
         c.SetOutput(0, DataType.Float, [batch, m, .. outSp]);
         int inSize = ConvGeometry.Product(inSp), outSize = ConvGeometry.Product(outSp), ks = ConvGeometry.Product(kernel);
+        c.RequireTableSize((long)ks * inSize * Math.Max(1, mg), "kernel_shape");
         // Scatter table: for each kernel tap and input position, the output offset or -1.
         var table = new int[ks * inSize];
         var kIdx = new int[n]; var iIdx = new int[n];

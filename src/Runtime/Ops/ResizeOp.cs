@@ -108,10 +108,10 @@ internal static class ResizeOp
         int total = ConvGeometry.Product(output);
         bool linear = mode == "linear";
         bool crop = ctm == "tf_crop_and_resize";
+        var idx = new int[rank];
         return new DelegateKernel((i, o) =>
         {
             var input = i[0]!; var dst = o[0];
-            var idx = new int[rank];
             for (int e = 0; e < total; e++)
             {
                 int rem = e;

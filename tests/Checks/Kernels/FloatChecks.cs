@@ -26,6 +26,8 @@ public static class FloatChecks
     private static readonly (int M, int N, int K)[] GemmShapes =
     [
         (1, 1, 1), (1, 16, 1), (2, 3, 2), (5, 17, 3), (6, 16, 7), (7, 33, 64), (12, 32, 5), (13, 40, 19), (25, 47, 9), (4, 10, 130),
+        // Wide enough for the leftover-row path across panel groups (64 columns on NEON/AVX2, 128 on AVX-512).
+        (1, 64, 5), (3, 130, 9), (13, 200, 7),
     ];
 
     private static readonly FloatActivation[] Activations =

@@ -34,6 +34,34 @@ public static class TestModels
         return OnnxModel.Create(g, 17);
     }
 
+    /// <summary>
+    /// x[1,3,16,16] → Conv 3x3 (8) → BatchNormalization → Relu → MaxPool 2x2 → depthwise Conv 3x3 →
+    /// GlobalAveragePool → Flatten → Gemm (4): a small MobileNet-like image model.
+    /// </summary>
+    public static OnnxModel SmallCnn()
+    {
+        var g = new Graph { Name = "small_cnn" };
+        g.Inputs.Add(ValueInfo.Of("image", DataType.Float, 1, 3, 16, 16));
+        g.Outputs.Add(ValueInfo.Of("logits", DataType.Float, 1, 4));
+        g.Initializers["w1"] = Tensor.FromArray<float>(Random(8 * 3 * 9, 21, 0.4f), 8, 3, 3, 3);
+        g.Initializers["b1"] = Tensor.FromArray<float>(Random(8, 22, 0.1f), 8);
+        g.Initializers["gamma"] = Tensor.FromArray<float>(Random(8, 23, 0.2f).Select(v => v + 1).ToArray(), 8);
+        g.Initializers["beta"] = Tensor.FromArray<float>(Random(8, 24, 0.1f), 8);
+        g.Initializers["mean"] = Tensor.FromArray<float>(Random(8, 25, 0.1f), 8);
+        g.Initializers["var"] = Tensor.FromArray<float>(Random(8, 26, 0.2f).Select(v => v + 1).ToArray(), 8);
+        g.Initializers["dw"] = Tensor.FromArray<float>(Random(8 * 9, 27, 0.4f), 8, 1, 3, 3);
+        g.Initializers["fc"] = Tensor.FromArray<float>(Random(8 * 4, 28, 0.4f), 8, 4);
+        g.Nodes.Add(new Node("Conv", ["image", "w1", "b1"], ["c1"], "conv1").With(NodeAttribute.Of("pads", new long[] { 1, 1, 1, 1 })));
+        g.Nodes.Add(new Node("BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["bn1"], "bn1"));
+        g.Nodes.Add(new Node("Relu", ["bn1"], ["r1"], "relu1"));
+        g.Nodes.Add(new Node("MaxPool", ["r1"], ["p1"], "pool1").With(NodeAttribute.Of("kernel_shape", new long[] { 2, 2 })).With(NodeAttribute.Of("strides", new long[] { 2, 2 })));
+        g.Nodes.Add(new Node("Conv", ["p1", "dw"], ["c2"], "dwconv").With(NodeAttribute.Of("group", 8L)).With(NodeAttribute.Of("pads", new long[] { 1, 1, 1, 1 })));
+        g.Nodes.Add(new Node("GlobalAveragePool", ["c2"], ["gap"], "gap"));
+        g.Nodes.Add(new Node("Flatten", ["gap"], ["flat"], "flatten"));
+        g.Nodes.Add(new Node("MatMul", ["flat", "fc"], ["logits"], "fc"));
+        return OnnxModel.Create(g, 17);
+    }
+
     /// <summary>The MLP computed directly, as the reference the session must match.</summary>
     public static float[] MlpReference(OnnxModel model, float[] x)
     {

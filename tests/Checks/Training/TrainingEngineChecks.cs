@@ -164,6 +164,29 @@ public static class TrainingEngineChecks
             Expect.True(g.Initializers.Any(t => t.Name == g.Nodes[2].Inputs[2] && t.Data[0] == 6f), "Clip max is an input initializer");
         }));
 
+        checks.Add(new("training", "export.onnx-graph-round-trips-to-a-trainable-network", () =>
+        {
+            var network = new Network([2, 8, 8],
+            [
+                new Conv2d(2, 4, 3, 3, strideH: 2, strideW: 2, padH: 1, padW: 1), new BatchNorm(4), Clip.Relu6(),
+                new Conv2d(4, 4, 3, 3, padH: 1, padW: 1, groups: 4), new HardSwish(), new MaxPool2d(2), new LeakyRelu(0.2f),
+                new Flatten(), new Dense(16, 5), new Sigmoid(), new Dense(5, 3),
+            ]);
+            network.Initialize(2);
+            var x = GradientCheck.Uniform(3 * 128, new Random(6));
+            var imported = OnnxGraphImport.ToNetwork(network.ToOnnxGraph(appendSoftmax: true), out bool softmax);
+            Expect.True(softmax, "the trailing Softmax is reported");
+            Close(network.Predict(x, 3), imported.Predict(x, 3), "imported network computes the same", 1e-6f);
+            var sensor = new Network([3, 16], [new Conv1d(3, 4, 5, stride: 2, pad: 2), new Relu(), new GlobalAvgPool(), new Flatten(), new Dense(4, 2)]);
+            sensor.Initialize(3);
+            var xs = GradientCheck.Uniform(2 * 48, new Random(7));
+            Close(sensor.Predict(xs, 2), OnnxGraphImport.ToNetwork(sensor.ToOnnxGraph(), out _).Predict(xs, 2), "Conv1d round trip", 1e-6f);
+            var g = network.ToOnnxGraph();
+            var bad = g with { Nodes = [.. g.Nodes.Take(3), g.Nodes[3] with { OpType = "Erf" }, .. g.Nodes.Skip(4)] };
+            var e = Expect.Throws<NotSupportedException>(() => OnnxGraphImport.ToNetwork(bad, out _), "unsupported op");
+            Expect.True(e.Message.Contains("Erf") && e.Message.Contains(g.Nodes[3].Name), e.Message);
+        }));
+
         checks.Add(new("training", "batchnorm.running-statistics", () =>
         {
             var bn = new BatchNorm(1, momentum: 0.5f);

@@ -63,6 +63,11 @@ internal static class ExporterCli
         root.Subcommands.Add(KeygenCommand.Create());
         root.Subcommands.Add(PackCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(PruneCommand.Create());
+        root.Subcommands.Add(LowRankCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         return root;
     }
@@ -84,7 +89,8 @@ internal static class ExporterCli
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is CommandFailedException or EdgeAgent.Compression.Distribution.TransferException or BundleException or KeyFormatException or IOException
-                                      or UnauthorizedAccessException or InvalidDataException or CryptographicException)
+                                      or UnauthorizedAccessException or InvalidDataException or CryptographicException
+                                      or EdgeAgent.Compression.Data.DataFormatException or EdgeAgent.Runtime.ModelLoadException)
         {
             Console.Error.WriteLine($"exporter {command}: error: {e.Message}");
             return ExitCodes.Failure;

@@ -10,9 +10,11 @@ public static class Distillation
     /// <summary>
     /// Returns the mean T²·KL and adds weight·∂/∂z_student to <paramref name="gradient"/>:
     /// ∂(T²·KL)/∂z_student = T·(softmax(z_student/T) − softmax(z_teacher/T)) on the distilled outputs.
+    /// Only samples from <paramref name="firstSample"/> on are distilled (the rest contribute zero),
+    /// still averaged over the whole batch so a sample weighs the same whatever the batch's mix.
     /// </summary>
     public static float Loss(TrainingTensor studentLogits, ReadOnlySpan<float> teacherLogits, int teacherOutputs,
-        float temperature, TrainingTensor? gradient = null, float weight = 1f)
+        float temperature, TrainingTensor? gradient = null, float weight = 1f, int firstSample = 0)
     {
         if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be positive");
         int n = studentLogits.Batch, c = studentLogits.SampleSize, k = teacherOutputs;
@@ -21,7 +23,7 @@ public static class Distillation
         Span<float> p = k <= 1024 ? stackalloc float[k] : new float[k];
         Span<float> q = k <= 1024 ? stackalloc float[k] : new float[k];
         double total = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = firstSample; i < n; i++)
         {
             SoftmaxCrossEntropy.Softmax(teacherLogits.Slice(i * k, k), p, temperature);
             SoftmaxCrossEntropy.Softmax(studentLogits.Sample(i)[..k], q, temperature);

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using EdgeAgent.Compression.Data;
+using EdgeAgent.Runtime.Ir;
+
+namespace EdgeAgent.Compression.Evaluation;
+
+/// <summary>One weight layer in a report.</summary>
+public sealed record LayerReport(string Node, string OpType, long Parameters, long Macs, double? SqnrDb);
+
+/// <summary>The numbers of <c>exporter report</c>. Nullable fields were not measured (no reference, no labels, engine missing an operator).</summary>
+public sealed record ModelReport
+{
+    public required string ModelPath { get; init; }
+    public string? ReferencePath { get; init; }
+    public required long ModelBytes { get; init; }
+    public long? ReferenceBytes { get; init; }
+    public required long Parameters { get; init; }
+    public required long Macs { get; init; }
+    public required IReadOnlyList<LayerReport> Layers { get; init; }
+    public required int Samples { get; init; }
+    public required string Engine { get; init; }
+    public string? ReferenceEngine { get; init; }
+    public double? Accuracy { get; init; }
+    public double? ReferenceAccuracy { get; init; }
+    public double? Top1Agreement { get; init; }
+    public double? OutputSqnrDb { get; init; }
+    public double? LatencyMs { get; init; }
+    public double? ReferenceLatencyMs { get; init; }
+    /// <summary>Top-1 agreement of our runtime and ONNX Runtime on the model.</summary>
+    public double? EngineTop1Agreement { get; init; }
+    /// <summary>Largest |ours − ORT| over all outputs, in units of the output's quantization step (or absolute when not quantized).</summary>
+    public double? EngineMaxDifferenceSteps { get; init; }
+    public string? EngineNote { get; init; }
+}
+
+/// <summary>Measures a model (optionally against its float reference) on samples.</summary>
+public static class ModelReporter
+{
+    public static ModelReport Measure(string modelPath, OnnxModel model, string? referencePath, OnnxModel? reference, SampleSet? data,
+                                      Action<int, int>? progress = null)
+    {
+        var layers = model.Graph.Nodes.Where(ModelStatistics.IsWeightLayer).ToList();
+        var refLayers = reference?.Graph.Nodes.Where(ModelStatistics.IsWeightLayer).ToDictionary(n => n.DisplayName, StringComparer.Ordinal);
+        var sqnr = layers.ToDictionary(n => n.DisplayName, _ => new Sqnr(), StringComparer.Ordinal);
+        var macs = new Dictionary<string, long>(StringComparer.Ordinal);
+        double? accuracy = null, refAccuracy = null, agreement = null, outputSqnr = null, latency = null, refLatency = null;
+        double? engineAgreement = null, engineSteps = null;
+        string? note = null;
+        string engine = OursRunner.Supports(model) ? "edgeagent" : "onnxruntime";
+        string? refEngine = reference is null ? null : OursRunner.Supports(reference) ? "edgeagent" : "onnxruntime";
+        if (engine != "edgeagent") note = "our runtime does not implement every operator of this model yet: " + string.Join(", ", Runtime.Ops.OperatorRegistry.Unsupported(model.Graph).Take(4));
+
+        if (data is not null)
+        {
+            var extra = layers.Select(n => n.Outputs[0]).ToList();
+            using var runner = Create(engine, ModelRunner.WithExtraOutputs(model, extra));
+            using var refRunner = reference is null ? null
+                : Create(refEngine!, ModelRunner.WithExtraOutputs(reference, refLayers!.Values.Select(n => n.Outputs[0])));
+            var layerIndex = layers.Select(n => IndexOf(runner.OutputNames, n.Outputs[0])).ToArray();
+            var outSqnr = new Sqnr();
+            int correct = 0, refCorrect = 0, agree = 0;
+            var clock = new Stopwatch();
+            var refClock = new Stopwatch();
+            for (int s = 0; s < data.Count; s++)
+            {
+                clock.Start();
+                var y = runner.Run(data.Samples[s]);
+                clock.Stop();
+                int top = ArgMax(y[0]);
+                if (s == 0)
+                    for (int k = 0; k < layers.Count; k++)
+                        macs[layers[k].DisplayName] = ModelStatistics.Macs(model.Graph, layers[k], y[layerIndex[k]].Length);
+                if (data.Labels is { } labels && top == labels[s]) correct++;
+                if (refRunner is not null)
+                {
+                    refClock.Start();
+                    var r = refRunner.Run(data.Samples[s]);
+                    refClock.Stop();
+                    int refTop = ArgMax(r[0]);
+                    if (refTop == top) agree++;
+                    if (data.Labels is { } l2 && refTop == l2[s]) refCorrect++;
+                    outSqnr.Add(r[0], y[0]);
+                    var refNames = refRunner.OutputNames;
+                    for (int k = 0; k < layers.Count; k++)
+                    {
+                        if (!refLayers!.TryGetValue(layers[k].DisplayName, out var rn)) continue;
+                        int idx = IndexOf(refNames, rn.Outputs[0]);
+                        if (idx >= 0 && r[idx].Length == y[layerIndex[k]].Length) sqnr[layers[k].DisplayName].Add(r[idx], y[layerIndex[k]]);
+                    }
+                }
+                progress?.Invoke(s + 1, data.Count);
+            }
+            latency = clock.Elapsed.TotalMilliseconds / data.Count;
+            if (data.Labels is not null) accuracy = correct / (double)data.Count;
+            if (refRunner is not null)
+            {
+                refLatency = refClock.Elapsed.TotalMilliseconds / data.Count;
+                agreement = agree / (double)data.Count;
+                outputSqnr = outSqnr.Decibels;
+                if (data.Labels is not null) refAccuracy = refCorrect / (double)data.Count;
+            }
+            if (engine == "edgeagent") (engineAgreement, engineSteps) = CompareEngines(model, data);
+        }
+
+        var layerReports = layers.Select(n => new LayerReport(n.DisplayName, n.OpType,
+            (ModelStatistics.WeightOf(model.Graph, n, 1)?.ElementCount ?? 0) + (ModelStatistics.WeightOf(model.Graph, n, 2)?.ElementCount ?? 0),
+            macs.GetValueOrDefault(n.DisplayName),
+            reference is not null && data is not null && refLayers!.ContainsKey(n.DisplayName) && sqnr[n.DisplayName].Count > 0 ? sqnr[n.DisplayName].Decibels : null)).ToList();
+        return new ModelReport
+        {
+            ModelPath = modelPath,
+            ReferencePath = referencePath,
+            ModelBytes = new FileInfo(modelPath).Length,
+            ReferenceBytes = referencePath is null ? null : new FileInfo(referencePath).Length,
+            Parameters = ModelStatistics.Parameters(model),
+            Macs = macs.Values.Sum(),
+            Layers = layerReports,
+            Samples = data?.Count ?? 0,
+            Engine = engine,
+            ReferenceEngine = refEngine,
+            Accuracy = accuracy,
+            ReferenceAccuracy = refAccuracy,
+            Top1Agreement = agreement,
+            OutputSqnrDb = outputSqnr,
+            LatencyMs = latency,
+            ReferenceLatencyMs = refLatency,
+            EngineTop1Agreement = engineAgreement,
+            EngineMaxDifferenceSteps = engineSteps,
+            EngineNote = note,
+        };
+    }
+
+    /// <summary>Our runtime against ONNX Runtime on the same model: top-1 agreement and the largest difference in output steps.</summary>
+    public static (double Agreement, double MaxSteps) CompareEngines(OnnxModel model, SampleSet data)
+    {
+        using var ours = new OursRunner(model);
+        using var ort = new OrtRunner(model);
+        var steps = model.Graph.Outputs.Select(o => OutputStep(model.Graph, o.Name)).ToArray();
+        int agree = 0;
+        double worst = 0;
+        for (int s = 0; s < data.Count; s++)
+        {
+            var a = ours.Run(data.Samples[s]);
+            var b = ort.Run(data.Samples[s]);
+            if (ArgMax(a[0]) == ArgMax(b[0])) agree++;
+            for (int k = 0; k < a.Length; k++)
+                for (int i = 0; i < a[k].Length; i++)
+                    worst = Math.Max(worst, Math.Abs(a[k][i] - b[k][i]) / steps[k]);
+        }
+        return (agree / (double)data.Count, worst);
+    }
+
+    // The quantization step of an output produced by DequantizeLinear with a scalar scale, else 1.
+    private static double OutputStep(Graph graph, string output)
+    {
+        var producer = graph.Producer(output);
+        if (producer is { OpType: "DequantizeLinear" } && graph.Initializers.TryGetValue(producer.Inputs[1], out var scale) && scale.ElementCount == 1)
+            return scale.GetDouble(0);
+        return 1.0;
+    }
+
+    private static ModelRunner Create(string engine, OnnxModel model) =>
+        engine == "edgeagent" ? new OursRunner(model, optimize: false) : new OrtRunner(model);
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++) if (names[i] == name) return i;
+        return -1;
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+}

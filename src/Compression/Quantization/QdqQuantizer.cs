@@ -1,0 +1,247 @@
+using EdgeAgent.Compression.Data;
+using EdgeAgent.Runtime.Ir;
+
+namespace EdgeAgent.Compression.Quantization;
+
+/// <summary>
+/// Static post-training quantization to the standard QDQ form that ONNX Runtime and our runtime both
+/// run: Conv, Gemm and MatMul get int8 weights (symmetric, per output channel unless asked otherwise)
+/// through DequantizeLinear, int32 biases with scale input scale × weight scale, and
+/// QuantizeLinear→DequantizeLinear pairs on their activation inputs and outputs (after a directly
+/// following Relu), with ranges calibrated on sample data.
+/// </summary>
+public static class QdqQuantizer
+{
+    private static readonly HashSet<string> s_quantizable = new(StringComparer.Ordinal) { "Conv", "Gemm", "MatMul" };
+
+    public static QuantizationResult Quantize(OnnxModel model, SampleSet calibration, QuantizeOptions options)
+    {
+        var graph = model.Graph;
+        var plan = PlanNodes(graph, options);
+        if (plan.Count == 0) throw new InvalidOperationException("the model has no Conv, Gemm or MatMul with constant weights to quantize (or all are excluded)");
+
+        var activationTensors = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in plan) { activationTensors.Add(p.Input); activationTensors.Add(p.OutputPoint); }
+        var stats = Calibrate(model, calibration, activationTensors, options);
+
+        var activation = new Dictionary<string, AffineParameters>(StringComparer.Ordinal);
+        foreach (var name in activationTensors)
+        {
+            var s = stats[name];
+            if (!s.HasRange) throw new InvalidOperationException($"tensor '{name}' produced no finite values during calibration");
+            // A model output has nothing downstream to absorb clipping, so it keeps its full range.
+            var method = graph.Outputs.Any(o => o.Name == name) ? CalibrationMethod.MinMax : options.Method;
+            var (min, max) = s.Range(method, options.Activations);
+            activation[name] = AffineParameters.FromRange(min, max, options.Activations);
+        }
+
+        if (model.OnnxOpset < 13)
+        {
+            // Per-channel DequantizeLinear (the axis attribute) needs opset 13.
+            for (int i = 0; i < model.Opsets.Count; i++)
+                if (model.Opsets[i].Domain is "" or "ai.onnx") model.Opsets[i] = model.Opsets[i] with { Version = 13 };
+        }
+
+        var weightCache = new Dictionary<string, (string Dq, float[] Scales)>(StringComparer.Ordinal);
+        var layers = new List<QuantizedLayerInfo>();
+        foreach (var p in plan)
+        {
+            var node = p.Node;
+            var (dq, scales) = QuantizeWeight(graph, node, p.WeightAxis, options, weightCache);
+            node.Inputs[1] = dq;
+            string? biasName = node.InputOrNull(2);
+            if (biasName is not null && p.QuantizeBias)
+            {
+                node.Inputs[2] = QuantizeBias(graph, node, biasName, activation[p.Input].Scale, scales);
+            }
+            layers.Add(new QuantizedLayerInfo(node.DisplayName, node.OpType, node.Outputs[0], p.OutputPoint, activation[p.Input], activation[p.OutputPoint], scales.Length));
+        }
+        foreach (var name in activationTensors) InsertQdq(graph, name, activation[name], options.Activations);
+        RemoveUnusedInitializers(graph);
+        graph.SortTopologically();
+        return new QuantizationResult(layers, activation);
+    }
+
+    private sealed record NodePlan(Node Node, string Input, string OutputPoint, int WeightAxis, bool QuantizeBias);
+
+    private static List<NodePlan> PlanNodes(Graph graph, QuantizeOptions options)
+    {
+        var plans = new List<NodePlan>();
+        var graphOutputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+        {
+            if (!s_quantizable.Contains(node.OpType) || node.Domain is not ("" or "ai.onnx")) continue;
+            if (options.Exclude.Contains(node.Name)) continue;
+            if (node.InputOrNull(1) is not { } w || !graph.Initializers.TryGetValue(w, out var weight) || weight.DataType != DataType.Float) continue;
+            int axis;
+            bool bias = true;
+            switch (node.OpType)
+            {
+                case "Conv": axis = 0; break;
+                case "Gemm":
+                    if (node.GetInt("transA", 0) != 0 || weight.Rank != 2) continue;
+                    axis = node.GetInt("transB", 0) != 0 ? 0 : 1;
+                    // The int32 bias must equal input scale × weight scale; alpha/beta would break that.
+                    bias = node.GetFloat("alpha", 1f) == 1f && node.GetFloat("beta", 1f) == 1f &&
+                           node.InputOrNull(2) is { } c && graph.Initializers.TryGetValue(c, out var ct) && ct.Rank == 1 && ct.DataType == DataType.Float;
+                    break;
+                default: // MatMul
+                    if (weight.Rank != 2) continue;
+                    axis = 1;
+                    break;
+            }
+            if (node.OpType == "Conv" && node.InputOrNull(2) is { } cb && !(graph.Initializers.TryGetValue(cb, out var cbt) && cbt.DataType == DataType.Float)) bias = false;
+            string output = node.Outputs[0];
+            var consumers = graph.Consumers(output).ToList();
+            if (consumers.Count == 1 && consumers[0].OpType == "Relu" && !graphOutputs.Contains(output) && !options.Exclude.Contains(consumers[0].Name))
+                output = consumers[0].Outputs[0];
+            plans.Add(new NodePlan(node, node.Inputs[0], output, axis, bias));
+        }
+        return plans;
+    }
+
+    private static Dictionary<string, ActivationStatistics> Calibrate(OnnxModel model, SampleSet samples, IReadOnlyCollection<string> tensors, QuantizeOptions options)
+    {
+        var stats = tensors.ToDictionary(t => t, _ => new ActivationStatistics(), StringComparer.Ordinal);
+        var collector = new ActivationCollector(model, tensors);
+        int passes = options.Method == CalibrationMethod.MinMax ? 1 : 2;
+        collector.Run(samples, (i, values) =>
+        {
+            foreach (var (name, s) in stats) s.ObserveRange(Floats(values, name));
+            options.Progress?.Invoke(1, i + 1, samples.Count * passes);
+        });
+        if (passes == 2)
+        {
+            collector.Run(samples, (i, values) =>
+            {
+                foreach (var (name, s) in stats) s.ObserveHistogram(Floats(values, name));
+                options.Progress?.Invoke(2, samples.Count + i + 1, samples.Count * passes);
+            });
+        }
+        return stats;
+    }
+
+    private static ReadOnlySpan<float> Floats(IReadOnlyDictionary<string, Tensor> values, string name)
+    {
+        if (!values.TryGetValue(name, out var t)) throw new InvalidOperationException($"tensor '{name}' was not produced during calibration");
+        if (t.DataType != DataType.Float) throw new InvalidOperationException($"tensor '{name}' is {t.DataType.ToName()}, only float32 activations can be quantized");
+        return t.Span<float>();
+    }
+
+    private static (string Dq, float[] Scales) QuantizeWeight(Graph graph, Node node, int axis, QuantizeOptions options,
+                                                              Dictionary<string, (string Dq, float[] Scales)> cache)
+    {
+        string name = node.Inputs[1];
+        if (cache.TryGetValue(name, out var done)) return done;
+        var w = graph.Initializers[name];
+        var shape = w.Shape.ToArray();
+        sbyte[] q;
+        float[] scales;
+        if (options.PerTensorWeights)
+        {
+            (q, scales) = PerTensor(w.Span<float>());
+        }
+        else (q, scales) = PerChannelQuantizer.QuantizeSymmetric(w.Span<float>(), shape, axis);
+
+        string qName = graph.UniqueName(name + "_quantized");
+        string sName = graph.UniqueName(name + "_scale");
+        string zName = graph.UniqueName(name + "_zero_point");
+        string dqName = graph.UniqueName(name + "_dequantized");
+        graph.Initializers[qName] = Tensor.FromArray<sbyte>(q, shape);
+        if (options.PerTensorWeights)
+        {
+            graph.Initializers[sName] = Tensor.Scalar(scales[0]);
+            graph.Initializers[zName] = Tensor.Scalar<sbyte>(0);
+        }
+        else
+        {
+            graph.Initializers[sName] = Tensor.FromArray<float>(scales, scales.Length);
+            graph.Initializers[zName] = Tensor.FromArray<sbyte>(new sbyte[scales.Length], scales.Length);
+        }
+        var dq = new Node("DequantizeLinear", [qName, sName, zName], [dqName], graph.UniqueName(name + "_DequantizeLinear"));
+        if (!options.PerTensorWeights) dq.With(NodeAttribute.Of("axis", (long)axis));
+        graph.Nodes.Add(dq);
+        cache[name] = (dqName, scales);
+        return (dqName, scales);
+    }
+
+    private static (sbyte[], float[]) PerTensor(ReadOnlySpan<float> w)
+    {
+        float max = 0;
+        foreach (var v in w) max = MathF.Max(max, MathF.Abs(v));
+        var p = AffineParameters.Symmetric(max);
+        var q = new sbyte[w.Length];
+        for (int i = 0; i < q.Length; i++) q[i] = (sbyte)Math.Clamp(p.Quantize(w[i], QuantizedType.Int8), -127, 127);
+        return (q, [p.Scale]);
+    }
+
+    private static string QuantizeBias(Graph graph, Node node, string biasName, float inputScale, float[] weightScales)
+    {
+        var b = graph.Initializers[biasName];
+        var values = b.Span<float>();
+        var scales = weightScales.Length == 1 ? Enumerable.Repeat(weightScales[0], values.Length).ToArray() : weightScales;
+        if (scales.Length != values.Length)
+            throw new InvalidOperationException($"node '{node.DisplayName}': bias '{biasName}' has {values.Length} values for {scales.Length} output channels");
+        var (q, s) = PerChannelQuantizer.QuantizeBias(values, inputScale, scales);
+        string qName = graph.UniqueName(biasName + "_quantized");
+        string sName = graph.UniqueName(biasName + "_scale");
+        string zName = graph.UniqueName(biasName + "_zero_point");
+        string dqName = graph.UniqueName(biasName + "_dequantized");
+        graph.Initializers[qName] = Tensor.FromArray<int>(q, q.Length);
+        graph.Initializers[sName] = Tensor.FromArray<float>(s, s.Length);
+        graph.Initializers[zName] = Tensor.FromArray<int>(new int[s.Length], s.Length);
+        graph.Nodes.Add(new Node("DequantizeLinear", [qName, sName, zName], [dqName], graph.UniqueName(biasName + "_DequantizeLinear"))
+            .With(NodeAttribute.Of("axis", 0L)));
+        return dqName;
+    }
+
+    /// <summary>
+    /// Puts Q→DQ on <paramref name="tensor"/>: consumers read the dequantized value. A graph output keeps
+    /// its name: the producer's output is renamed "&lt;name&gt;_prequant" and the DQ produces the output.
+    /// </summary>
+    private static void InsertQdq(Graph graph, string tensor, AffineParameters p, QuantizedType type)
+    {
+        string scale = graph.UniqueName(tensor + "_scale");
+        string zero = graph.UniqueName(tensor + "_zero_point");
+        graph.Initializers[scale] = Tensor.Scalar(p.Scale);
+        graph.Initializers[zero] = type == QuantizedType.UInt8 ? Tensor.Scalar((byte)p.ZeroPoint) : Tensor.Scalar((sbyte)p.ZeroPoint);
+        string quantized = graph.UniqueName(tensor + "_quantized");
+        bool isOutput = graph.Outputs.Any(o => o.Name == tensor);
+        string source = tensor, result;
+        var consumers = graph.Consumers(tensor).ToList();
+        if (isOutput)
+        {
+            source = graph.UniqueName(tensor + "_prequant");
+            foreach (var n in graph.Nodes)
+                for (int k = 0; k < n.Outputs.Count; k++) if (n.Outputs[k] == tensor) n.Outputs[k] = source;
+            foreach (var c in consumers)
+                for (int k = 0; k < c.Inputs.Count; k++) if (c.Inputs[k] == tensor) c.Inputs[k] = source;
+            result = tensor;
+            consumers.Clear(); // they keep reading the float value under its new name
+        }
+        else result = graph.UniqueName(tensor + "_dequantized");
+        graph.Nodes.Add(new Node("QuantizeLinear", [source, scale, zero], [quantized], graph.UniqueName(tensor + "_QuantizeLinear")));
+        graph.Nodes.Add(new Node("DequantizeLinear", [quantized, scale, zero], [result], graph.UniqueName(tensor + "_DequantizeLinear")));
+        foreach (var c in consumers)
+            for (int k = 0; k < c.Inputs.Count; k++) if (c.Inputs[k] == tensor) c.Inputs[k] = result;
+    }
+
+    private static void RemoveUnusedInitializers(Graph graph)
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes) used.UnionWith(n.Inputs);
+        foreach (var o in graph.Outputs) used.Add(o.Name);
+        foreach (var name in graph.Initializers.Keys.ToList())
+        {
+            if (used.Contains(name)) continue;
+            graph.Initializers.Remove(name);
+            graph.Inputs.RemoveAll(i => i.Name == name); // pre-IR-4 models list initializers as inputs too
+        }
+    }
+}
+
+/// <summary>What quantization did to one layer, for reports.</summary>
+public sealed record QuantizedLayerInfo(string Node, string OpType, string Output, string OutputPoint,
+                                        AffineParameters Input, AffineParameters OutputParameters, int WeightScales);
+
+public sealed record QuantizationResult(IReadOnlyList<QuantizedLayerInfo> Layers, IReadOnlyDictionary<string, AffineParameters> Activations);

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using EdgeAgent.Daemon.Configuration;
+using EdgeAgent.Daemon.Control;
+using EdgeAgent.Daemon.Hosting;
+using EdgeAgent.Daemon.Inference;
+using EdgeAgent.Daemon.Models;
+using EdgeAgent.Daemon.Pipeline;
+using EdgeAgent.Daemon.Reservoir;
+using EdgeAgent.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit;
+
+namespace EdgeAgent.Tests.Hosting;
+
+/// <summary>
+/// The whole daemon in-process on embedded defaults: simulated sensor at 1 kHz, embedded broker on a free
+/// loopback port, demo bundle installed into an empty store, windows inferred, reservoir filled, clean stop.
+/// </summary>
+public class DaemonHostTests
+{
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task RunsThePipelineOnEmbeddedDefaultsAndStopsCleanly()
+    {
+        using var dir = new TempDirectory();
+        string demo = TextBundle.Write(dir.File("demo"), "vibration", "0.1");
+        var configuration = ConfigLoader.Load(null, [
+            $"--device:stateDirectory={dir.File("state")}",
+            $"--model:demoBundle={demo}",
+            $"--mqtt:embeddedPort={FreePort()}",
+            "--pipeline:hop=16",
+        ], includeEnvironment: false);
+        var options = OptionsBinder.BindOrThrow(configuration);
+        using var host = DaemonHost.Build(options, configuration, new DaemonHostSettings
+        {
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IBundleVerifier>(new TextBundle.Verifier());
+                services.AddSingleton<IInferenceEngineFactory>(new TextBundle.EngineFactory(windowSize: 64, channels: 3));
+            },
+        });
+        await host.StartAsync();
+        var metrics = host.Services.GetRequiredService<PipelineMetrics>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (metrics.Inferences < 20 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var status = host.Services.GetRequiredService<IStatusProvider>().GetStatus();
+        var registry = host.Services.GetRequiredService<CommandRegistry>();
+        var label = await registry.DispatchAsync(CommandRequest.Parse("label", """{"id": "1", "class": "imbalance"}"""), CancellationToken.None);
+        await host.StopAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(metrics.Inferences >= 20, $"{metrics.Inferences} inferences in 30 s");
+        Assert.True(metrics.Samples >= 20 * 16);
+        Assert.Equal("0.1", status.ModelVersion);
+        Assert.NotEqual("failed", status.Health);
+        Assert.True(label.Ok, label.Error);
+        using var reservoir = new LiteDbReservoir(ReservoirSettings.From(options.Reservoir));
+        var stats = reservoir.GetStats();
+        Assert.True(stats.Unlabelled > 0, "the reservoir was flushed on stop");
+        Assert.Equal(1, stats.PerClass["imbalance"]);
+        Assert.Empty(reservoir.CheckConsistency());
+        Assert.Equal("0.1", new ModelStore(options.Model.StoreDirectory, 3, null).GetCurrent("vibration")!.Version);
+    }
+}
