@@ -33,12 +33,14 @@ public sealed class DeviceHarness : IAsyncDisposable
         configure?.Invoke(Options);
     }
 
-    public async Task StartAsync(Action<MqttControlPlane>? beforeStart = null)
+    public Task StartAsync(TimeSpan connectTimeout) => StartAsync(null, connectTimeout);
+
+    public async Task StartAsync(Action<MqttControlPlane>? beforeStart = null, TimeSpan? connectTimeout = null)
     {
         Plane = new MqttControlPlane(Options, Device, Store, _verifier, Log.Factory(), "0.1.0-test");
         beforeStart?.Invoke(Plane);
         await Plane.StartAsync(CancellationToken.None);
-        await Plane.Connection.WaitConnectedAsync(TimeSpan.FromSeconds(10));
+        await Plane.Connection.WaitConnectedAsync(connectTimeout ?? TimeSpan.FromSeconds(10));
     }
 
     public async Task<InstalledModel> WaitForModelAsync(string version, TimeSpan timeout)

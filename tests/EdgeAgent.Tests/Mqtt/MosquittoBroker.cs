@@ -20,14 +20,14 @@ public sealed partial class MosquittoBroker : IAsyncDisposable
     public string Url => $"mqtt://127.0.0.1:{Port}";
     public int Restarts { get; private set; }
 
-    private MosquittoBroker(string directory, int port)
+    private MosquittoBroker(string directory, int port, Func<int, string[]>? listener)
     {
         _directory = directory;
         Port = port;
         _config = Path.Combine(directory, "mosquitto.conf");
         File.WriteAllLines(_config,
         [
-            $"listener {port} 127.0.0.1",
+            .. listener?.Invoke(port) ?? [$"listener {port} 127.0.0.1"],
             "allow_anonymous true",
             "persistence true",
             $"persistence_location {directory}/",
@@ -38,11 +38,13 @@ public sealed partial class MosquittoBroker : IAsyncDisposable
         ]);
     }
 
-    public static async Task<MosquittoBroker> StartAsync()
+    /// <param name="listener">Replaces the plain loopback listener (TLS tests); gets the chosen port.</param>
+    public static async Task<MosquittoBroker> StartAsync(Func<int, string[]>? listener = null, bool tls = false)
     {
+        _ = tls; // a TLS listener accepts TCP connections too, so readiness is probed the same way
         string directory = Path.Combine(Path.GetTempPath(), "edgeagent-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
-        var broker = new MosquittoBroker(directory, FreePort());
+        var broker = new MosquittoBroker(directory, FreePort(), listener);
         await broker.LaunchAsync();
         return broker;
     }
