@@ -34,7 +34,9 @@ public sealed class ProtocolAndTlsTests
         var caRequest = new CertificateRequest("CN=edgeagent test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        // One clock reading for every certificate: a leaf may not outlive its issuer, even by the second between two reads.
+        var now = DateTimeOffset.UtcNow;
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(2));
         void Issue(string name, string cn, bool server)
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -47,7 +49,7 @@ public sealed class ProtocolAndTlsTests
                 request.CertificateExtensions.Add(san.Build());
             }
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
-            using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(8));
+            using var cert = request.Create(ca, now.AddDays(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
             File.WriteAllText(Path.Combine(dir, name + ".pem"), cert.ExportCertificatePem());
             File.WriteAllText(Path.Combine(dir, name + ".key"), key.ExportPkcs8PrivateKeyPem());
         }
