@@ -70,7 +70,7 @@ public static partial class DaemonHost
         services.AddSingleton<Broadcast<InferenceRecord>>();
 
         services.AddSingleton<Models.IBundleVerifier>(_ => BundleVerifiers.Create(options.Model));
-        services.AddSingleton<IInferenceEngineFactory>(_ => InferenceEngines.CreateFactory(options.Runtime));
+        services.AddSingleton<IInferenceEngineFactory>(sp => InferenceEngines.CreateFactory(options.Runtime, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeAgent.Daemon.Inference")));
         services.AddSingleton<IModelStore>(sp => new ModelStore(options.Model.StoreDirectory, options.Model.Keep, sp.GetRequiredService<Models.IBundleVerifier>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelHost(options.Model.Name, sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<Models.IBundleVerifier>(),
             sp.GetRequiredService<IInferenceEngineFactory>(), sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<TimeProvider>()));
@@ -103,7 +103,7 @@ public static partial class DaemonHost
         if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
 
         services.AddSingleton<Mqtt.IDeviceControl>(sp => new MqttBridge.DaemonDeviceControl(
-            sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>()));
+            sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>(), sp.GetService<Learning.ILearningControl>()));
         services.AddSingleton<Mqtt.IModelStore>(sp => new MqttBridge.ModelStoreAdapter(sp.GetRequiredService<ModelHost>()));
         services.AddSingleton<Mqtt.IBundleVerifier>(sp => new MqttBridge.BundleVerifierAdapter(sp.GetRequiredService<Models.IBundleVerifier>()));
         services.AddHostedService<MqttBridge.MqttControlPlaneService>();
