@@ -14,7 +14,7 @@ using EdgeAgent.Runtime.Training;
 // ./build.sh bench compression: the issue's pruning and distillation claims, measured on Fashion-MNIST.
 string outDir = "bench/results", data = FashionMnistSet.DefaultDirectory;
 string? modelsDir = null;
-int trainSamples = 10000, testSamples = 10000, epochs = 4, finetuneEpochs = 4, seed = 1, calibrationSamples = 200, reportSamples = 2000;
+int trainSamples = 10000, testSamples = 10000, epochs = 4, finetuneEpochs = 6, seed = 1, calibrationSamples = 200, reportSamples = 2000;
 bool baseline = false;
 for (int i = 0; i < args.Length; i++)
 {
@@ -237,9 +237,9 @@ File.Move(jsonPath + ".tmp", jsonPath, overwrite: true);
 
 string Pct(double v) => (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %";
 Console.WriteLine($"compression bench — Fashion-MNIST, {train.Count} training / {test.Count} test samples, our runtime, 1 thread, batch 1");
-Console.WriteLine($"{"measurement",-44} {"value",-28} {"target",-12} met");
-Console.WriteLine(new string('-', 92));
-void Row(string name, string value, string target, bool? met) => Console.WriteLine($"{name,-44} {value,-28} {target,-12} {(met is null ? "" : met.Value ? "yes" : "NO")}");
+Console.WriteLine($"{"measurement",-54} {"value",-28} {"target",-12} met");
+Console.WriteLine(new string('-', 102));
+void Row(string name, string value, string target, bool? met) => Console.WriteLine($"{name,-54} {value,-28} {target,-12} {(met is null ? "" : met.Value ? "yes" : "NO")}");
 foreach (var q in quantized)
 {
     var r = q.Report;
