@@ -168,6 +168,10 @@ public sealed class LearningOptions
     /// <summary>Linux nice value of the learner thread (0-19); 19 = only idle CPU.</summary>
     public int Nice { get; set; } = 19;
     public int Seed { get; set; } = 1;
+    /// <summary>none | simulatedRegime: label windows automatically (see LabelRuleService).</summary>
+    public string LabelRule { get; set; } = "none";
+    /// <summary>The rule labels every this-many-th window.</summary>
+    public int LabelEvery { get; set; } = 10;
 }
 
 public sealed class LoggingOptions

@@ -115,6 +115,8 @@ public static class OptionsBinder
         o.Learning.MinOverallGain = r.Double("learning:minOverallGain", o.Learning.MinOverallGain, -1, 1);
         o.Learning.Nice = r.Int("learning:nice", o.Learning.Nice, 0, 19);
         o.Learning.Seed = r.Int("learning:seed", o.Learning.Seed, 0, int.MaxValue);
+        o.Learning.LabelRule = r.Choice("learning:labelRule", o.Learning.LabelRule, "none", "simulatedRegime");
+        o.Learning.LabelEvery = r.Int("learning:labelEvery", o.Learning.LabelEvery, 1, 1_000_000);
 
         o.Runtime.Threads = r.Int("runtime:threads", o.Runtime.Threads, 1, 64);
         o.Runtime.Fallback = r.Bool("runtime:fallback", false);
