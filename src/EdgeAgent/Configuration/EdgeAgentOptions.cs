@@ -172,6 +172,13 @@ public sealed class LearningOptions
     public string LabelRule { get; set; } = "none";
     /// <summary>The rule labels every this-many-th window.</summary>
     public int LabelEvery { get; set; } = 10;
+    /// <summary>Mean PSI of recent inferences against the reference at which <c>drift.detected</c> is raised.</summary>
+    public double DriftThreshold { get; set; } = 0.25;
+    /// <summary>Windows a model sees first that become its drift reference.</summary>
+    public int DriftReferenceWindows { get; set; } = 500;
+    /// <summary>Latest windows measured against the reference.</summary>
+    public int DriftRecentWindows { get; set; } = 200;
+    public int DriftIntervalSeconds { get; set; } = 10;
 }
 
 public sealed class LoggingOptions

@@ -135,7 +135,7 @@ public sealed class HeadUpdater
         {
             data["total_s"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
             return Finish(LearningVerdict.Rejected, LearningEvents.Rejected,
-                $"kept {stored.Version}: {result.Reason} (held-out {m.CurrentAccuracy:P1} → {m.CandidateAccuracy:P1}, old classes {m.CurrentOldClassAccuracy:P1} → {m.CandidateOldClassAccuracy:P1}; {m.TrainSeconds:F2} s)", data);
+                $"kept {stored.Version}: {result.Reason} (old classes {m.CurrentOldClassAccuracy:P1} → {m.CandidateOldClassAccuracy:P1}; {fresh.Count} new + {replay.Count} replayed samples, {m.TrainSeconds:F2} s training)", data);
         }
 
         string version = LocalVersion.Next(stored.Version);
