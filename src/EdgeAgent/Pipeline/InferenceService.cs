@@ -35,7 +35,10 @@ internal sealed class InferenceService(
                 {
                     try
                     {
+                        // Per-thread counter: Process is synchronous, so this is exactly what one window cost.
+                        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                         Process(window);
+                        metrics.AddInferenceAllocation(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
                     }
                     finally
                     {
