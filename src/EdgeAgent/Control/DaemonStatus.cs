@@ -32,6 +32,8 @@ public sealed record DaemonStatus
     public long ProcessAllocatedBytes { get; init; }
     public long ManagedHeapBytes { get; init; }
     public long ResidentBytes { get; init; }
+    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
+    public JsonObject? Drift { get; init; }
 
     public JsonObject ToJson() => new()
     {
@@ -61,5 +63,6 @@ public sealed record DaemonStatus
             ["managed_heap_bytes"] = ManagedHeapBytes,
             ["rss_bytes"] = ResidentBytes,
         },
+        ["drift"] = Drift?.DeepClone(),
     };
 }

@@ -12,6 +12,7 @@ public sealed class StatusProvider : IStatusProvider
     private readonly ModelHost _models;
     private readonly PipelineMetrics _metrics;
     private readonly IReservoir? _reservoir;
+    private readonly Learning.DriftMonitor? _drift;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _startedAt;
     private readonly string _kernelPath;
@@ -23,8 +24,9 @@ public sealed class StatusProvider : IStatusProvider
     private double _sampleRate;
     private double _inferenceRate;
 
-    public StatusProvider(EdgeAgentOptions options, ModelHost models, PipelineMetrics metrics, TimeProvider time, IReservoir? reservoir = null)
+    public StatusProvider(EdgeAgentOptions options, ModelHost models, PipelineMetrics metrics, TimeProvider time, IReservoir? reservoir = null, Learning.DriftMonitor? drift = null)
     {
+        _drift = drift;
         _options = options;
         _models = models;
         _metrics = metrics;
@@ -120,6 +122,7 @@ public sealed class StatusProvider : IStatusProvider
             ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             ResidentBytes = Environment.WorkingSet,
+            Drift = _drift?.Status(),
         };
     }
 }
