@@ -44,7 +44,7 @@ internal sealed class ConsoleReporterService(
                 bool changed = !string.Equals(r.StableLabel, lastStable, StringComparison.Ordinal);
                 if (!changed && lastPrinted != 0 && time.GetElapsedTime(lastPrinted, now) < PrintInterval) continue;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"infer #{r.Sequence,-6} {r.WindowEnd:HH:mm:ss.fff}  {r.StableLabel,-14} {r.SmoothedScore:0.00}   raw {r.RawLabel,-14} {r.RawScore:0.00}  {r.LatencyMs,8:0.000} ms  model {r.ModelVersion}{Since(unprinted)}"));
+                    $"infer #{r.Sequence,-6} {r.WindowEnd:HH:mm:ss.fff}  {r.StableLabel,-14} {r.SmoothedScore:0.00}   raw {r.RawLabel ?? "#" + r.RawClass,-14} {r.RawScore:0.00}  {r.LatencyMs,8:0.000} ms  model {r.ModelVersion}{Since(unprinted)}"));
                 lastPrinted = now;
                 lastStable = r.StableLabel;
                 unprinted = 0;

@@ -34,7 +34,7 @@ public sealed class InferenceTally
         _latencySum += record.LatencyMs;
         _latencyMax = Math.Max(_latencyMax, record.LatencyMs);
         Increment(_stable, _stableOrder, record.StableLabel);
-        Increment(_raw, _rawOrder, record.RawLabel);
+        Increment(_raw, _rawOrder, record.RawLabel ?? "#" + record.RawClass.ToString(CultureInfo.InvariantCulture));
         if (_lastStable is not null && !string.Equals(_lastStable, record.StableLabel, StringComparison.Ordinal)) StableChanges++;
         _lastStable = record.StableLabel;
         FirstModelVersion ??= record.ModelVersion;

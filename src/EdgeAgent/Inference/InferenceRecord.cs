@@ -12,13 +12,15 @@ public readonly record struct InferenceRecord(
     DateTimeOffset WindowEnd,
     string ModelVersion,
     int RawClass,
-    string RawLabel,
     float RawScore,
     int StableClass,
     string StableLabel,
     float SmoothedScore,
     double LatencyMs)
 {
+    /// <summary>The raw class's name; null when the producer did not know the model's labels.</summary>
+    public string? RawLabel { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["seq"] = Sequence,

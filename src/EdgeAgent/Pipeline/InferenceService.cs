@@ -83,7 +83,7 @@ internal sealed class InferenceService(
 
         if (records.SubscriberCount > 0)
             records.Publish(new InferenceRecord(window.Sequence, window.Start, window.End, d.Version,
-                post.RawClass, d.ClassNames[post.RawClass], post.RawScore, stable, label, post.StableScore, latencyMs));
+                post.RawClass, post.RawScore, stable, label, post.StableScore, latencyMs) { RawLabel = d.ClassNames[post.RawClass] });
 
         reservoir.Offer(new ReservoirOffer(window.Start, window.End, d.Version, d.Channels, d.ClassNames[post.RawClass], post.RawScore),
             window.Span, _embedding);

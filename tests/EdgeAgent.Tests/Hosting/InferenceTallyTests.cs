@@ -7,7 +7,7 @@ namespace EdgeAgent.Tests.Hosting;
 public class InferenceTallyTests
 {
     private static InferenceRecord Record(long sequence, string stable, string raw, double latencyMs) =>
-        new(sequence, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "1.0.0", 0, raw, 0.9f, 0, stable, 0.8f, latencyMs);
+        new(sequence, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "1.0.0", 0, 0.9f, 0, stable, 0.8f, latencyMs) { RawLabel = raw };
 
     [Fact]
     public void CountsClassesInOrderOfFirstAppearanceAndStableChanges()
