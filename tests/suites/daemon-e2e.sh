@@ -53,19 +53,20 @@ for tool in qemu-aarch64-static mosquitto mosquitto_sub mosquitto_pub dotnet; do
   command -v "$tool" >/dev/null 2>&1 || abort "$tool is not installed (./build.sh deps installs it)"
 done
 
-# --- the arm64 daemon: build.sh publish's artifact when it is newer than every source, else a fresh publish ---------
+# --- the arm64 daemon: build.sh publish's artifact when newer than every source, else the same publish of edgeagent --
 stale() { [ ! -x "$1" ] || [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$1" -type f -print -quit)" ]; }
 edgeagent="$ROOT/artifacts/linux-arm64/edgeagent"
 if stale "$edgeagent"; then
-  edgeagent="$ROOT/artifacts/e2e/linux-arm64/edgeagent"
+  edgeagent="$ROOT/artifacts/daemon-aot/linux-arm64/edgeagent"
   if stale "$edgeagent"; then
     echo "$suite: publishing edgeagent for linux-arm64 (NativeAOT)"
-    dotnet publish src/EdgeAgent -c Release -r linux-arm64 -o "$ROOT/artifacts/e2e/linux-arm64" -nologo -v:q -clp:ErrorsOnly \
+    dotnet publish src/EdgeAgent -c Release -r linux-arm64 -o "$ROOT/artifacts/daemon-aot/linux-arm64" -nologo -v:q -clp:ErrorsOnly \
       -p:PublishAot=true -p:StripSymbols=true >"$work/publish.log" 2>&1 || { cat "$work/publish.log"; abort "NativeAOT publish of edgeagent for linux-arm64"; }
   fi
 fi
 check "the daemon is a NativeAOT linux-arm64 executable" bash -c "file -b '$edgeagent' 2>/dev/null | grep -q 'ARM aarch64' || od -An -tx1 -j18 -N2 '$edgeagent' | grep -q 'b7 00'"
-qemu=(qemu-aarch64-static -L /usr/aarch64-linux-gnu -cpu "$cpu")
+openssl_lib=$("$ROOT/tests/suites/arm64-openssl.sh") || abort "the arm64 OpenSSL libraries the daemon loads for signatures"
+qemu=(qemu-aarch64-static -L /usr/aarch64-linux-gnu -cpu "$cpu" -E "LD_LIBRARY_PATH=$openssl_lib")
 
 # --- a signed demo bundle from the x64 exporter ------------------------------------------------------------------
 exporter="$ROOT/tools/Exporter/bin/Release/net10.0/exporter.dll"
@@ -108,7 +109,8 @@ kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid"; abort "the daemon exi
 echo "$suite: first telemetry after $((SECONDS - started)) s under qemu -cpu $cpu"
 
 check "loads the signed demo bundle (log)" log_has daemon.log 'Serving model vibration 1\.0\.0 \(5 classes, window 256x3\)'
-check "installs it in the model store as current" test -e "$work/state/models/vibration/1.0.0"
+check "installs it in the model store as current" bash -c \
+  "[ -s '$work/state/models/vibration/1.0.0/model.eab' ] && [ \"\$(tr -d '[:space:]' <'$work/state/models/vibration/current')\" = 1.0.0 ]"
 check "reads the simulated source at 1 kHz" log_has daemon.log 'Sensor vibration \(simulated\) sampling at 1000 Hz'
 check "connects to mosquitto" log_has daemon.log "connected to mqtt://127.0.0.1:$port"
 check "publishes a retained status, online, serving vibration 1.0.0" \
