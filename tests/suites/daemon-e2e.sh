@@ -54,7 +54,7 @@ for tool in qemu-aarch64-static mosquitto mosquitto_sub mosquitto_pub dotnet; do
 done
 
 # --- the arm64 daemon: build.sh publish's artifact when newer than every source, else the same publish of edgeagent --
-stale() { [ ! -x "$1" ] || [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$1" -type f -print -quit)" ]; }
+stale() { [ ! -x "$1" ] || [ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$1" -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]; }
 edgeagent="$ROOT/artifacts/linux-arm64/edgeagent"
 if stale "$edgeagent"; then
   edgeagent="$ROOT/artifacts/daemon-aot/linux-arm64/edgeagent"
