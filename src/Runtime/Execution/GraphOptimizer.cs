@@ -7,6 +7,7 @@ public static class GraphOptimizer
 {
     public static void Optimize(OnnxModel model)
     {
+        QdqFusion.Run(model.Graph, model.OnnxOpset);
         DeadNodeElimination.Run(model.Graph);
     }
 }
