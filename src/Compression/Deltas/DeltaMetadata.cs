@@ -13,6 +13,11 @@ public sealed record DeltaMetadata
     public required string BaseModelSha256 { get; init; }
     /// <summary>Labelled samples the update was trained on; must be positive.</summary>
     public required long SampleCount { get; init; }
+    /// <summary>
+    /// Labelled samples per class behind the update (class name → count), when the producer knows them; they add up to
+    /// <see cref="SampleCount"/>. The aggregator reports them so an operator sees which classes a fleet version learned.
+    /// </summary>
+    public Dictionary<string, long>? ClassSamples { get; init; }
     /// <summary>Who produced it (a device id or "exporter"), for the operator's eyes.</summary>
     public required string Producer { get; init; }
     public required string CreatedUtc { get; init; }

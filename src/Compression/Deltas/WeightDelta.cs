@@ -198,6 +198,18 @@ public sealed class WeightDelta
         if (m.BaseModelSha256 is null || m.BaseModelSha256.Length != 64 || !m.BaseModelSha256.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
             throw Bad("metadata.baseModelSha256", "must be 64 lower-case hex digits");
         if (m.SampleCount <= 0) throw Bad("metadata.sampleCount", $"{m.SampleCount} must be positive");
+        if (m.ClassSamples is { } perClass)
+        {
+            if (perClass.Count > 4096) throw Bad("metadata.classSamples", $"{perClass.Count} classes exceed 4096");
+            long sum = 0;
+            foreach (var (label, count) in perClass)
+            {
+                if (string.IsNullOrWhiteSpace(label) || label.Length > 128) throw Bad("metadata.classSamples", $"class name '{label}' must be 1-128 characters");
+                if (count < 0) throw Bad("metadata.classSamples", $"class '{label}' has {count} samples, must not be negative");
+                sum += count;
+            }
+            if (sum != m.SampleCount) throw Bad("metadata.classSamples", $"the per-class counts add up to {sum}, sampleCount is {m.SampleCount}");
+        }
         if (string.IsNullOrWhiteSpace(m.Producer) || m.Producer.Length > 256) throw Bad("metadata.producer", "must be 1-256 characters");
         if (m.CreatedUtc is null || !DateTimeOffset.TryParse(m.CreatedUtc, System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal, out _))

@@ -155,6 +155,19 @@ public sealed class LearningOptions
     public double ReplayRatio { get; set; } = 0.5;
     public double DistillationWeight { get; set; } = 0.5;
     public double Temperature { get; set; } = 2.0;
+    /// <summary>Timetable: also update every this many minutes when any label arrived since the last run; 0 = off.</summary>
+    public int IntervalMinutes { get; set; }
+    public int Epochs { get; set; } = 8;
+    public int BatchSize { get; set; } = 32;
+    public double LearningRate { get; set; } = 0.002;
+    /// <summary>none | l2sp | ewc: the pull of an update towards the weights it started from.</summary>
+    public string Anchor { get; set; } = "l2sp";
+    public double AnchorWeight { get; set; } = 0.01;
+    /// <summary>Held-out accuracy an update must gain (fraction; 0 = any improvement).</summary>
+    public double MinOverallGain { get; set; }
+    /// <summary>Linux nice value of the learner thread (0-19); 19 = only idle CPU.</summary>
+    public int Nice { get; set; } = 19;
+    public int Seed { get; set; } = 1;
 }
 
 public sealed class LoggingOptions

@@ -104,6 +104,17 @@ public static class OptionsBinder
         o.Learning.ReplayRatio = r.Double("learning:replayRatio", o.Learning.ReplayRatio, 0, 1);
         o.Learning.DistillationWeight = r.Double("learning:distillationWeight", o.Learning.DistillationWeight, 0, 1);
         o.Learning.Temperature = r.Double("learning:temperature", o.Learning.Temperature, 0.1, 100);
+        o.Learning.IntervalMinutes = r.Int("learning:intervalMinutes", o.Learning.IntervalMinutes, 0, 525_600);
+        o.Learning.Epochs = r.Int("learning:epochs", o.Learning.Epochs, 1, 1000);
+        o.Learning.BatchSize = r.Int("learning:batchSize", o.Learning.BatchSize, 2, 4096);
+        o.Learning.LearningRate = r.Double("learning:learningRate", o.Learning.LearningRate, 1e-6, 1);
+        o.Learning.Anchor = r.Choice("learning:anchor", o.Learning.Anchor, "none", "l2sp", "ewc");
+        o.Learning.AnchorWeight = r.Double("learning:anchorWeight", o.Learning.AnchorWeight, 0, 1000);
+        if (o.Learning.Anchor != "none" && o.Learning.AnchorWeight <= 0)
+            r.Error("learning:anchorWeight", $"must be positive when learning:anchor is '{o.Learning.Anchor}' (or set learning:anchor to 'none')");
+        o.Learning.MinOverallGain = r.Double("learning:minOverallGain", o.Learning.MinOverallGain, -1, 1);
+        o.Learning.Nice = r.Int("learning:nice", o.Learning.Nice, 0, 19);
+        o.Learning.Seed = r.Int("learning:seed", o.Learning.Seed, 0, int.MaxValue);
 
         o.Runtime.Threads = r.Int("runtime:threads", o.Runtime.Threads, 1, 64);
         o.Runtime.Fallback = r.Bool("runtime:fallback", false);

@@ -103,7 +103,7 @@ public static partial class DaemonHost
         if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
 
         services.AddSingleton<Mqtt.IDeviceControl>(sp => new MqttBridge.DaemonDeviceControl(
-            sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>()));
+            sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>(), sp.GetService<Learning.ILearningControl>()));
         services.AddSingleton<Mqtt.IModelStore>(sp => new MqttBridge.ModelStoreAdapter(sp.GetRequiredService<ModelHost>()));
         services.AddSingleton<Mqtt.IBundleVerifier>(sp => new MqttBridge.BundleVerifierAdapter(sp.GetRequiredService<Models.IBundleVerifier>()));
         services.AddHostedService<MqttBridge.MqttControlPlaneService>();

@@ -23,6 +23,7 @@ public sealed class MqttControlPlane : IAsyncDisposable
     public TelemetryBatcher Telemetry { get; }
     public StatusPublisher Status { get; }
     public ModelSync Models { get; }
+    public DeltaPublisher Deltas { get; }
 
     public MqttControlPlane(MqttOptions options, IDeviceControl device, IModelStore store, IBundleVerifier verifier, ILoggerFactory loggers,
         string softwareVersion)
@@ -35,6 +36,7 @@ public sealed class MqttControlPlane : IAsyncDisposable
         Events = new EventPublisher(Connection, Outbox, _logger);
         Telemetry = new TelemetryBatcher(Events, Connection.Topics.Telemetry, TimeSpan.FromMilliseconds(options.TelemetryIntervalMs), options.TelemetryBatchMax);
         Models = new ModelSync(Connection, options, store, verifier, Events, loggers.CreateLogger("EdgeAgent.Mqtt.ModelSync"));
+        Deltas = new DeltaPublisher(Connection, options, Events, loggers.CreateLogger("EdgeAgent.Mqtt.Deltas"));
         Status = new StatusPublisher(Connection, device, Models.Progress, () => Outbox, () => Telemetry.Dropped);
         Dispatcher = new CommandDispatcher(Connection, Commands, options.MaxCommandBytes, loggers.CreateLogger("EdgeAgent.Mqtt.Commands"));
         DeviceCommands.Register(Commands, device, store, Models, Status.Snapshot);
@@ -80,6 +82,7 @@ public sealed class MqttControlPlane : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         await Connection.DisposeAsync().ConfigureAwait(false);
         Models.Dispose();
+        Deltas.Dispose();
         Outbox.Dispose();
         _stopping.Dispose();
     }

@@ -40,6 +40,10 @@ public sealed class MqttOptions
     public int OutboxCapacity { get; set; } = 10_000;
     /// <summary>Where model transfers are reassembled; survives restarts so transfers resume.</summary>
     public string TransferDirectory { get; set; } = "/var/lib/edgeagent/transfers";
+    /// <summary>Where signed weight deltas wait until the broker acknowledged them (see <see cref="DeltaPublisher"/>).</summary>
+    public string DeltaDirectory { get; set; } = "/var/lib/edgeagent/deltas";
+    /// <summary>The device's P-256 key that signs its deltas; generated on first use when missing. Empty: no deltas are published.</summary>
+    public string? DeltaSigningKeyFile { get; set; }
     public bool HomeAssistantDiscovery { get; set; }
     public string HomeAssistantPrefix { get; set; } = "homeassistant";
 
@@ -77,6 +81,7 @@ public sealed class MqttOptions
         if (OutboxCapacity is < 1 or > 10_000_000) Fail(nameof(OutboxCapacity), $"{OutboxCapacity} is outside 1..10000000");
         if (string.IsNullOrWhiteSpace(OutboxPath)) Fail(nameof(OutboxPath), "is empty");
         if (string.IsNullOrWhiteSpace(TransferDirectory)) Fail(nameof(TransferDirectory), "is empty");
+        if (string.IsNullOrWhiteSpace(DeltaDirectory)) Fail(nameof(DeltaDirectory), "is empty");
         try { TransferTopics.Segment(HomeAssistantPrefix, "Home Assistant prefix"); }
         catch (TransferException e) { Fail(nameof(HomeAssistantPrefix), e.Message); }
     }

@@ -23,6 +23,12 @@ public sealed class TrainerOptions
 
     /// <summary>Called after every epoch with (epoch, mean loss).</summary>
     public Action<int, float>? EpochCompleted { get; init; }
+
+    /// <summary>
+    /// Called after every optimizer step with the steps done so far: constraints that must hold
+    /// between steps (pruned weights staying zero) and progress reporting hook in here.
+    /// </summary>
+    public Action<int>? StepCompleted { get; init; }
 }
 
 /// <summary>What a training run did.</summary>
@@ -86,6 +92,7 @@ public static class Trainer
                     epochLoss += loss;
                     batches++;
                     steps++;
+                    options.StepCompleted?.Invoke(steps);
                 }
                 if (batches > 0)
                 {

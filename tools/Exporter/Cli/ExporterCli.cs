@@ -68,6 +68,8 @@ internal static class ExporterCli
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(LowRankCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(DistillCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         return root;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EdgeAgent.Daemon.Control;
+using EdgeAgent.Daemon.Learning;
 using EdgeAgent.Daemon.Mqtt;
 using EdgeAgent.Daemon.Reservoir;
 using Microsoft.Extensions.Configuration;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 namespace EdgeAgent.Daemon.Hosting.MqttBridge;
 
 /// <summary>The MQTT layer's view of the daemon (<see cref="IDeviceControl"/>), answered by the daemon's own components.</summary>
-internal sealed class DaemonDeviceControl(IStatusProvider status, IConfigurationRoot configuration, IReservoir reservoir) : IDeviceControl
+internal sealed class DaemonDeviceControl(IStatusProvider status, IConfigurationRoot configuration, IReservoir reservoir, ILearningControl? learning = null) : IDeviceControl
 {
     public JsonObject Status() => status.GetStatus().ToJson();
 
@@ -24,12 +25,24 @@ internal sealed class DaemonDeviceControl(IStatusProvider status, IConfiguration
     public JsonObject SetConfig(string key, JsonNode? value) =>
         throw new CommandException("config/set is not supported by this daemon build: edit /etc/edgeagent/edgeagent.json and restart");
 
-    public Task<JsonObject> LearnNowAsync(CancellationToken cancellationToken) =>
-        throw new CommandException("this daemon build has no on-device learner (issue 8 is not merged into the daemon yet)");
+    public async Task<JsonObject> LearnNowAsync(CancellationToken cancellationToken)
+    {
+        var learner = Learner();
+        try
+        {
+            return (await learner.LearnNowAsync(cancellationToken).ConfigureAwait(false)).ToJson();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CommandException(e.Message);
+        }
+    }
 
-    public JsonObject PauseLearning() => throw new CommandException("this daemon build has no on-device learner");
+    public JsonObject PauseLearning() => Learner().Pause();
 
-    public JsonObject ResumeLearning() => throw new CommandException("this daemon build has no on-device learner");
+    public JsonObject ResumeLearning() => Learner().Resume();
+
+    private ILearningControl Learner() => learning ?? throw new CommandException("this daemon has no on-device learner registered");
 
     public JsonObject Label(string? sampleId, string label)
     {

@@ -31,6 +31,8 @@ internal sealed class MqttControlPlaneService(
         TelemetryIntervalMs = o.Mqtt.TelemetryIntervalMs,
         OutboxPath = Path.Combine(o.Device.StateDirectory, "outbox.db"),
         TransferDirectory = Path.Combine(o.Device.StateDirectory, "transfers"),
+        DeltaDirectory = Path.Combine(o.Device.StateDirectory, "deltas"),
+        DeltaSigningKeyFile = Path.Combine(o.Device.StateDirectory, "device-key.pem"),
         HomeAssistantDiscovery = o.Mqtt.HomeAssistantDiscovery,
     };
 
