@@ -44,6 +44,7 @@ public sealed class InferenceSession : IDisposable
         if (_opset == 0 && _graph.Nodes.Count > 0) throw new ModelLoadException("model: field 'opset_import' declares no default-domain (ai.onnx) opset");
         if (_opset > OperatorRegistry.MaxOpset)
             throw new ModelLoadException($"model: field 'opset_import': ai.onnx opset {_opset} is newer than the newest supported ({OperatorRegistry.MaxOpset})") { IsUnsupportedFeature = true };
+        AddExtraOutputs(_graph, options.ExtraOutputs);
         if (options.Optimize) GraphOptimizer.Optimize(model);
         _inputs = _graph.RuntimeInputs.ToArray();
         _feed = new Tensor[_inputs.Length];
@@ -55,6 +56,18 @@ public sealed class InferenceSession : IDisposable
         {
             var states = _inputs.Select((i, k) => new ValueState(i.ElementType, shapes[k]!)).ToArray();
             TryPlan(states);
+        }
+    }
+
+    // Declared before optimising, so that passes which keep the graph's outputs keep these values too.
+    private static void AddExtraOutputs(Graph graph, IReadOnlyList<string> names)
+    {
+        foreach (var name in names)
+        {
+            if (graph.Outputs.Any(o => o.Name == name)) throw new ModelLoadException($"extra output '{name}' is already an output of graph '{graph.Name}'");
+            if (!graph.Nodes.Any(n => n.Outputs.Contains(name)))
+                throw new ModelLoadException($"extra output '{name}': no node of graph '{graph.Name}' produces a value of that name");
+            graph.Outputs.Add(new ValueInfo(name, DataType.Undefined, null));
         }
     }
 

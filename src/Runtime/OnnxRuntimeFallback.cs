@@ -15,11 +15,22 @@ public sealed class OnnxRuntimeFallback : IDisposable
     private readonly Ort.InferenceSession _session;
 
     public OnnxRuntimeFallback(string modelPath, int threads = 1)
+        : this(options => new Ort.InferenceSession(modelPath, options), modelPath, threads)
+    {
+    }
+
+    /// <summary>Opens a model held in memory (e.g. from a bundle); <paramref name="source"/> names it in errors.</summary>
+    public OnnxRuntimeFallback(byte[] model, string source, int threads = 1)
+        : this(options => new Ort.InferenceSession(model, options), source, threads)
+    {
+    }
+
+    private OnnxRuntimeFallback(Func<Ort.SessionOptions, Ort.InferenceSession> open, string modelPath, int threads)
     {
         try
         {
             var options = new Ort.SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-            _session = new Ort.InferenceSession(modelPath, options);
+            _session = open(options);
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
         {

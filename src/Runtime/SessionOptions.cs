@@ -12,4 +12,10 @@ public sealed record SessionOptions
     public bool Optimize { get; init; } = true;
 
     public LoadLimits Limits { get; init; } = LoadLimits.Default;
+
+    /// <summary>
+    /// Intermediate values (by name) to expose as extra outputs, after the graph's own outputs and in this
+    /// order; e.g. the embedding that feeds a trainable head. Each must be produced by a node of the graph.
+    /// </summary>
+    public IReadOnlyList<string> ExtraOutputs { get; init; } = [];
 }

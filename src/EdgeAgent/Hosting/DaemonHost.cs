@@ -70,7 +70,7 @@ public static partial class DaemonHost
         services.AddSingleton<Broadcast<InferenceRecord>>();
 
         services.AddSingleton<Models.IBundleVerifier>(_ => BundleVerifiers.Create(options.Model));
-        services.AddSingleton<IInferenceEngineFactory>(_ => InferenceEngines.CreateFactory(options.Runtime));
+        services.AddSingleton<IInferenceEngineFactory>(sp => InferenceEngines.CreateFactory(options.Runtime, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeAgent.Daemon.Inference")));
         services.AddSingleton<IModelStore>(sp => new ModelStore(options.Model.StoreDirectory, options.Model.Keep, sp.GetRequiredService<Models.IBundleVerifier>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelHost(options.Model.Name, sp.GetRequiredService<IModelStore>(), sp.GetRequiredService<Models.IBundleVerifier>(),
             sp.GetRequiredService<IInferenceEngineFactory>(), sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<TimeProvider>()));

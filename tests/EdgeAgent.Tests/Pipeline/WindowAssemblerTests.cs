@@ -70,4 +70,14 @@ public class WindowAssemblerTests
         ac.Apply([1f, 2f, 3f], acOut);
         Assert.Equal([-1f, 0f, 1f], acOut);
     }
+
+    [Fact]
+    public void ChannelMajorPreprocessingWritesOnePlanePerChannel()
+    {
+        // Two channels, three steps, time-major in: [t0c0, t0c1, t1c0, t1c1, t2c0, t2c1].
+        var pre = new Preprocessing([0f, 0f], [1f, 2f], removeWindowMean: true, channelMajor: true);
+        float[] output = new float[6];
+        pre.Apply([1f, 10f, 2f, 20f, 3f, 30f], output);
+        Assert.Equal([-1f, 0f, 1f, -5f, 0f, 5f], output);
+    }
 }

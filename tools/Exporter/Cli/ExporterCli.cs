@@ -65,6 +65,7 @@ internal static class ExporterCli
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(DemoModelCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(LowRankCommand.Create());

@@ -1,3 +1,5 @@
+using EdgeAgent.Compression.Data.Simulated;
+
 namespace EdgeAgent.Daemon.Sensors.Simulated;
 
 /// <summary>

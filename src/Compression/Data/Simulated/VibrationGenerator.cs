@@ -1,4 +1,4 @@
-namespace EdgeAgent.Daemon.Sensors.Simulated;
+namespace EdgeAgent.Compression.Data.Simulated;
 
 /// <summary>
 /// A deterministic 3-axis accelerometer signal (in g) of a rotating machine: the regime sets the spectral

@@ -1,4 +1,4 @@
-namespace EdgeAgent.Daemon.Sensors.Simulated;
+namespace EdgeAgent.Compression.Data.Simulated;
 
 /// <summary>
 /// Machine states the vibration simulator produces, each with the signature a vibration analyst looks for:
