@@ -41,12 +41,12 @@ public class Int8KernelPathTests
     public static TheoryData<int, int, int, int, int, int, int, int, string, string> ConvCases => new()
     {
         // channels, height, width, outChannels, kernel, stride, pad, group, activation, expected path prefix
-        { 8, 12, 12, 16, 3, 1, 1, 1, "Relu", "qconv/" },
-        { 16, 10, 10, 24, 1, 1, 0, 1, "Clip", "qconv/" },
-        { 16, 13, 13, 16, 3, 2, 1, 16, "Relu", "depthwise-int8/" },
-        { 12, 9, 9, 12, 5, 1, 2, 12, "None", "depthwise-int8/" },
-        { 8, 11, 11, 8, 3, 1, 1, 2, "Relu", "qconv/" },
-        { 3, 0, 128, 16, 5, 2, 2, 1, "Relu", "qconv/" },
+        { 8, 12, 12, 16, 3, 1, 1, 1, "Relu", "qconv." },
+        { 16, 10, 10, 24, 1, 1, 0, 1, "Clip", "qconv." },
+        { 16, 13, 13, 16, 3, 2, 1, 16, "Relu", "dwconv-int8." },
+        { 12, 9, 9, 12, 5, 1, 2, 12, "None", "dwconv-int8." },
+        { 8, 11, 11, 8, 3, 1, 1, 2, "Relu", "qconv." },
+        { 3, 0, 128, 16, 5, 2, 2, 1, "Relu", "qconv." },
     };
 
     [Theory]
@@ -74,7 +74,7 @@ public class Int8KernelPathTests
         var model = QdqTestModels.Gemm(rows, k, n, activation);
         using var session = InferenceSession.FromModel(model);
         var report = Assert.Single(session.Report, r => r.Node == "layer");
-        Assert.StartsWith("qgemm/", report.KernelPath);
+        Assert.StartsWith("qgemm.", report.KernelPath);
         Assert.Equal("QLinearMatMul", report.OpType);
         AssertWithinOneQuantum(Run(QdqTestModels.Gemm(rows, k, n, activation), x, optimize: false), Run(QdqTestModels.Gemm(rows, k, n, activation), x));
     }
@@ -105,10 +105,10 @@ public class Int8KernelPathTests
     }
 
     [Theory]
-    [InlineData("node/test_qlinearmatmul_2D", "qgemm/")]
-    [InlineData("node/test_matmulinteger", "qgemm/")]
-    [InlineData("node/test_qlinearconv", "qconv/")]
-    [InlineData("node/test_convinteger_with_padding", "qconv/")]
+    [InlineData("node/test_qlinearmatmul_2D", "qgemm.")]
+    [InlineData("node/test_matmulinteger", "qgemm.")]
+    [InlineData("node/test_qlinearconv", "qconv.")]
+    [InlineData("node/test_convinteger_with_padding", "qconv.")]
     public void OnnxQuantizedOperatorsRunOnTheKernels(string test, string path)
     {
         // ONNX's node tests feed weights and scales as inputs; a deployed model holds them as initializers,

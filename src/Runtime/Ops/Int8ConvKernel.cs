@@ -26,7 +26,7 @@ internal sealed class Int8ConvKernel : OpKernel
     private readonly QuantizedOutput _clamp;
     private readonly byte[] _input, _output, _scratch;
 
-    public override string Path => _conv is null ? $"depthwise-int8/{_table.Name}" : $"qconv/{_table.Name}";
+    public override string Path => _conv is null ? $"dwconv-int8.{_table.Name}" : $"qconv.{_table.Name}";
 
     private Int8ConvKernel(CompileContext c, Conv2DShape shape, sbyte[] weights, bool depthwise, bool signedInput, int inputZeroPoint,
         QGemmOutputKind kind, float[] scales, int[] bias, int[] weightZeroPoints, QuantizedOutput clamp)

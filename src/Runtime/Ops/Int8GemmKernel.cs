@@ -27,7 +27,7 @@ internal sealed class Int8GemmKernel : OpKernel
         _outputZeroPoint = outputZeroPoint; _min = min; _max = max;
     }
 
-    public override string Path => $"qgemm/{_weights.Table.Name}";
+    public override string Path => $"qgemm.{_weights.Table.Name}";
 
     /// <summary>
     /// The kernel for a node whose B and quantization parameters are constants with per-tensor A parameters,

@@ -16,6 +16,8 @@ public static class OperatorRegistry
     {
         var ops = new Dictionary<string, OpCompiler>(StringComparer.Ordinal);
         QuantizedOps.RegisterFused(ops);
+        ConvOps.RegisterFused(ops);
+        MatMulOps.RegisterFused(ops);
         return ops.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
