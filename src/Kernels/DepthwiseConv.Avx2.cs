@@ -18,7 +18,7 @@ internal static unsafe class DepthwiseConvAvx2
         int channels = a.Channels, outWidth = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth;
         Span<int> inOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
         Span<int> wOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
-        var (loS, hiS) = Fp32Requantizer.Bounds(a.Output);
+        var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector256<float> lo = Vector256.Create(loS), hi = Vector256.Create(hiS);
         Vector256<int> zpOut = Vector256.Create(a.Output.ZeroPoint);
         Vector256<short> zpIn = Vector256.Create((short)a.InputZeroPoint);
@@ -45,22 +45,22 @@ internal static unsafe class DepthwiseConvAvx2
                         Vector256<int> acc1 = hasBias ? Avx.LoadVector256(bias + c + 8) : Vector256<int>.Zero;
                         for (int t = 0; t < n; t++)
                         {
-                            Vector256<short> x = Avx2.Subtract(Fp32RequantizerAvx2.Load16Widen(input + inOff[t] + c), zpIn);
+                            Vector256<short> x = Avx2.Subtract(RequantizationAvx2.Load16Widen(input + inOff[t] + c), zpIn);
                             Vector256<short> w = Avx2.ConvertToVector256Int16(Sse2.LoadVector128(weights + wOff[t] + c));
                             Vector256<short> p = Avx2.MultiplyLow(x, w);
                             acc0 = Avx2.Add(acc0, Avx2.ConvertToVector256Int32(p.GetLower()));
                             acc1 = Avx2.Add(acc1, Avx2.ConvertToVector256Int32(p.GetUpper()));
                         }
-                        Vector256<int> q0 = Fp32RequantizerAvx2.Requantize(acc0, Avx.LoadVector256(scales + c), lo, hi, zpOut);
-                        Vector256<int> q1 = Fp32RequantizerAvx2.Requantize(acc1, Avx.LoadVector256(scales + c + 8), lo, hi, zpOut);
-                        Fp32RequantizerAvx2.Store16(dst + c, q0, q1);
+                        Vector256<int> q0 = RequantizationAvx2.Requantize(acc0, Avx.LoadVector256(scales + c), lo, hi, zpOut);
+                        Vector256<int> q1 = RequantizationAvx2.Requantize(acc1, Avx.LoadVector256(scales + c + 8), lo, hi, zpOut);
+                        RequantizationAvx2.Store16(dst + c, q0, q1);
                     }
                     for (; c < channels; c++)
                     {
                         int acc = hasBias ? bias[c] : 0;
                         for (int t = 0; t < n; t++)
                             acc += (Int8.Load(input + inOff[t] + c) - a.InputZeroPoint) * weights[wOff[t] + c];
-                        Int8.Store(dst + c, Fp32Requantizer.Requantize(acc, scales[c], loS, hiS, a.Output.ZeroPoint));
+                        Int8.Store(dst + c, Requantization.Requantize(acc, scales[c], loS, hiS, a.Output.ZeroPoint));
                     }
                 }
             }

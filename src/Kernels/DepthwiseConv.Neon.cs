@@ -17,10 +17,10 @@ internal static unsafe class DepthwiseConvNeon
         int channels = a.Channels, outWidth = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth;
         Span<int> inOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
         Span<int> wOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
-        var (loS, hiS) = Fp32Requantizer.Bounds(a.Output);
+        var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
         Vector128<int> zpOut = Vector128.Create(a.Output.ZeroPoint);
-        Vector128<byte> zpIn = Fp32RequantizerNeon.ZeroPointBytes(a.InputZeroPoint);
+        Vector128<byte> zpIn = RequantizationNeon.ZeroPointBytes(a.InputZeroPoint);
         bool hasBias = !a.Bias.IsEmpty;
 
         fixed (T* input = a.Input)
@@ -54,7 +54,7 @@ internal static unsafe class DepthwiseConvNeon
                         }
                         for (int t = 0; t < n; t++)
                         {
-                            Fp32RequantizerNeon.Load16MinusZeroPoint(input + inOff[t] + c, zpIn, out var xl, out var xh);
+                            RequantizationNeon.Load16MinusZeroPoint(input + inOff[t] + c, zpIn, out var xl, out var xh);
                             Vector128<sbyte> w = AdvSimd.LoadVector128(weights + wOff[t] + c);
                             Vector128<short> wl = AdvSimd.SignExtendWideningLower(w.GetLower());
                             Vector128<short> wh = AdvSimd.SignExtendWideningUpper(w);
@@ -63,11 +63,11 @@ internal static unsafe class DepthwiseConvNeon
                             acc2 = AdvSimd.MultiplyWideningLowerAndAdd(acc2, xh.GetLower(), wh.GetLower());
                             acc3 = AdvSimd.MultiplyWideningUpperAndAdd(acc3, xh, wh);
                         }
-                        Fp32RequantizerNeon.Store16(dst + c,
-                            Fp32RequantizerNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + c), lo, hi, zpOut),
-                            Fp32RequantizerNeon.Requantize(acc1, AdvSimd.LoadVector128(scales + c + 4), lo, hi, zpOut),
-                            Fp32RequantizerNeon.Requantize(acc2, AdvSimd.LoadVector128(scales + c + 8), lo, hi, zpOut),
-                            Fp32RequantizerNeon.Requantize(acc3, AdvSimd.LoadVector128(scales + c + 12), lo, hi, zpOut));
+                        RequantizationNeon.Store16(dst + c,
+                            RequantizationNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + c), lo, hi, zpOut),
+                            RequantizationNeon.Requantize(acc1, AdvSimd.LoadVector128(scales + c + 4), lo, hi, zpOut),
+                            RequantizationNeon.Requantize(acc2, AdvSimd.LoadVector128(scales + c + 8), lo, hi, zpOut),
+                            RequantizationNeon.Requantize(acc3, AdvSimd.LoadVector128(scales + c + 12), lo, hi, zpOut));
                     }
                     for (; c + 8 <= channels; c += 8)
                     {
@@ -75,21 +75,21 @@ internal static unsafe class DepthwiseConvNeon
                         Vector128<int> acc1 = hasBias ? AdvSimd.LoadVector128(bias + c + 4) : Vector128<int>.Zero;
                         for (int t = 0; t < n; t++)
                         {
-                            Vector128<short> x = Fp32RequantizerNeon.Load8MinusZeroPoint(input + inOff[t] + c, zpIn);
+                            Vector128<short> x = RequantizationNeon.Load8MinusZeroPoint(input + inOff[t] + c, zpIn);
                             Vector128<short> w = AdvSimd.SignExtendWideningLower(AdvSimd.LoadVector64(weights + wOff[t] + c));
                             acc0 = AdvSimd.MultiplyWideningLowerAndAdd(acc0, x.GetLower(), w.GetLower());
                             acc1 = AdvSimd.MultiplyWideningUpperAndAdd(acc1, x, w);
                         }
-                        Fp32RequantizerNeon.Store8(dst + c,
-                            Fp32RequantizerNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + c), lo, hi, zpOut),
-                            Fp32RequantizerNeon.Requantize(acc1, AdvSimd.LoadVector128(scales + c + 4), lo, hi, zpOut));
+                        RequantizationNeon.Store8(dst + c,
+                            RequantizationNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + c), lo, hi, zpOut),
+                            RequantizationNeon.Requantize(acc1, AdvSimd.LoadVector128(scales + c + 4), lo, hi, zpOut));
                     }
                     for (; c < channels; c++)
                     {
                         int acc = hasBias ? bias[c] : 0;
                         for (int t = 0; t < n; t++)
                             acc += (Int8.Load(input + inOff[t] + c) - a.InputZeroPoint) * weights[wOff[t] + c];
-                        Int8.Store(dst + c, Fp32Requantizer.Requantize(acc, scales[c], loS, hiS, a.Output.ZeroPoint));
+                        Int8.Store(dst + c, Requantization.Requantize(acc, scales[c], loS, hiS, a.Output.ZeroPoint));
                     }
                 }
             }

@@ -4,7 +4,7 @@ namespace EdgeAgent.Kernels;
 /// Int8 depthwise convolution, portable C#: the readable specification the vector kernels are tested against.
 /// For every output pixel and channel c:
 /// <c>acc = bias[c] + sum over taps of (x - zpIn) * w[tap, c]</c>, where a tap in the padding reads zpIn;
-/// then <c>out = clamp(RNE((float)acc * scale[c]) + zpOut)</c> (see <see cref="Fp32Requantizer"/>).
+/// then <c>out = clamp(RNE((float)acc * scale[c]) + zpOut)</c> (see <see cref="Requantization"/>).
 /// </summary>
 internal static class DepthwiseConvScalar
 {
@@ -12,7 +12,7 @@ internal static class DepthwiseConvScalar
     {
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, outWidth = g.OutputWidth, zpIn = a.InputZeroPoint;
-        var (lo, hi) = Fp32Requantizer.Bounds(a.Output);
+        var (lo, hi) = Requantization.Bounds(a.Output);
         for (int oy = a.RowStart; oy < a.RowEnd; oy++)
         {
             for (int ox = 0; ox < outWidth; ox++)
@@ -31,7 +31,7 @@ internal static class DepthwiseConvScalar
                             acc += (x - zpIn) * a.Weights[(ky * g.KernelWidth + kx) * channels + c];
                         }
                     }
-                    int q = Fp32Requantizer.Requantize(acc, a.Scales[c], lo, hi, a.Output.ZeroPoint);
+                    int q = Requantization.Requantize(acc, a.Scales[c], lo, hi, a.Output.ZeroPoint);
                     Int8.Store(a.Destination, (oy * outWidth + ox) * channels + c, q);
                 }
             }

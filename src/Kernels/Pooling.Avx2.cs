@@ -56,7 +56,7 @@ internal static unsafe class PoolingAvx2
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, outWidth = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth, zp = a.InputZeroPoint;
         Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
-        var (loS, hiS) = Fp32Requantizer.Bounds(a.Output);
+        var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector256<float> lo = Vector256.Create(loS), hi = Vector256.Create(hiS);
         Vector256<int> zpOut = Vector256.Create(a.Output.ZeroPoint);
         Vector256<short> zpIn = Vector256.Create((short)zp);
@@ -77,19 +77,19 @@ internal static unsafe class PoolingAvx2
                     Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
                     for (int t = 0; t < n; t++)
                     {
-                        Vector256<short> x = Avx2.Subtract(Fp32RequantizerAvx2.Load16Widen(input + off[t] + c), zpIn);
+                        Vector256<short> x = Avx2.Subtract(RequantizationAvx2.Load16Widen(input + off[t] + c), zpIn);
                         acc0 = Avx2.Add(acc0, Avx2.ConvertToVector256Int32(x.GetLower()));
                         acc1 = Avx2.Add(acc1, Avx2.ConvertToVector256Int32(x.GetUpper()));
                     }
-                    Fp32RequantizerAvx2.Store16(dst + c,
-                        Fp32RequantizerAvx2.Requantize(acc0, scale, lo, hi, zpOut),
-                        Fp32RequantizerAvx2.Requantize(acc1, scale, lo, hi, zpOut));
+                    RequantizationAvx2.Store16(dst + c,
+                        RequantizationAvx2.Requantize(acc0, scale, lo, hi, zpOut),
+                        RequantizationAvx2.Requantize(acc1, scale, lo, hi, zpOut));
                 }
                 for (; c < channels; c++)
                 {
                     int acc = 0;
                     for (int t = 0; t < n; t++) acc += Int8.Load(input + off[t] + c) - zp;
-                    Int8.Store(dst + c, Fp32Requantizer.Requantize(acc, scaleS, loS, hiS, a.Output.ZeroPoint));
+                    Int8.Store(dst + c, Requantization.Requantize(acc, scaleS, loS, hiS, a.Output.ZeroPoint));
                 }
             }
         }
@@ -98,7 +98,7 @@ internal static unsafe class PoolingAvx2
     public static void GlobalAverage<T>(ReadOnlySpan<T> inputSpan, int spatial, int channels, int zp, float scaleS, QuantizedOutput output,
         Span<T> destination, int channelStart, int channelEnd) where T : unmanaged
     {
-        var (loS, hiS) = Fp32Requantizer.Bounds(output);
+        var (loS, hiS) = Requantization.Bounds(output);
         Vector256<float> lo = Vector256.Create(loS), hi = Vector256.Create(hiS), scale = Vector256.Create(scaleS);
         Vector256<int> zpOut = Vector256.Create(output.ZeroPoint), offset = Vector256.Create(spatial * zp);
         int c = channelStart;
@@ -111,13 +111,13 @@ internal static unsafe class PoolingAvx2
                 T* p = input + c;
                 for (int s = 0; s < spatial; s++, p += channels)
                 {
-                    acc0 = Avx2.Add(acc0, Fp32RequantizerAvx2.Load8Widen(p));
-                    acc1 = Avx2.Add(acc1, Fp32RequantizerAvx2.Load8Widen(p + 8));
+                    acc0 = Avx2.Add(acc0, RequantizationAvx2.Load8Widen(p));
+                    acc1 = Avx2.Add(acc1, RequantizationAvx2.Load8Widen(p + 8));
                 }
                 // sum(x) - spatial * zp is sum(x - zp), exactly.
-                Fp32RequantizerAvx2.Store16(dst + c,
-                    Fp32RequantizerAvx2.Requantize(Avx2.Subtract(acc0, offset), scale, lo, hi, zpOut),
-                    Fp32RequantizerAvx2.Requantize(Avx2.Subtract(acc1, offset), scale, lo, hi, zpOut));
+                RequantizationAvx2.Store16(dst + c,
+                    RequantizationAvx2.Requantize(Avx2.Subtract(acc0, offset), scale, lo, hi, zpOut),
+                    RequantizationAvx2.Requantize(Avx2.Subtract(acc1, offset), scale, lo, hi, zpOut));
             }
         }
         PoolingScalar.GlobalAverage(inputSpan, spatial, channels, zp, scaleS, output, destination, c, channelEnd);

@@ -56,10 +56,10 @@ internal static unsafe class PoolingNeon
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, outWidth = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth, zp = a.InputZeroPoint;
         Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
-        var (loS, hiS) = Fp32Requantizer.Bounds(a.Output);
+        var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
         Vector128<int> zpOut = Vector128.Create(a.Output.ZeroPoint);
-        Vector128<byte> zpIn = Fp32RequantizerNeon.ZeroPointBytes(zp);
+        Vector128<byte> zpIn = RequantizationNeon.ZeroPointBytes(zp);
         fixed (T* input = a.Input)
         fixed (T* output = a.Destination)
         fixed (int* off = offsets)
@@ -77,23 +77,23 @@ internal static unsafe class PoolingNeon
                     Vector128<int> acc0 = Vector128<int>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
                     for (int t = 0; t < n; t++)
                     {
-                        Fp32RequantizerNeon.Load16MinusZeroPoint(input + off[t] + c, zpIn, out var xl, out var xh);
+                        RequantizationNeon.Load16MinusZeroPoint(input + off[t] + c, zpIn, out var xl, out var xh);
                         acc0 = AdvSimd.AddWideningLower(acc0, xl.GetLower());
                         acc1 = AdvSimd.AddWideningUpper(acc1, xl);
                         acc2 = AdvSimd.AddWideningLower(acc2, xh.GetLower());
                         acc3 = AdvSimd.AddWideningUpper(acc3, xh);
                     }
-                    Fp32RequantizerNeon.Store16(dst + c,
-                        Fp32RequantizerNeon.Requantize(acc0, scale, lo, hi, zpOut),
-                        Fp32RequantizerNeon.Requantize(acc1, scale, lo, hi, zpOut),
-                        Fp32RequantizerNeon.Requantize(acc2, scale, lo, hi, zpOut),
-                        Fp32RequantizerNeon.Requantize(acc3, scale, lo, hi, zpOut));
+                    RequantizationNeon.Store16(dst + c,
+                        RequantizationNeon.Requantize(acc0, scale, lo, hi, zpOut),
+                        RequantizationNeon.Requantize(acc1, scale, lo, hi, zpOut),
+                        RequantizationNeon.Requantize(acc2, scale, lo, hi, zpOut),
+                        RequantizationNeon.Requantize(acc3, scale, lo, hi, zpOut));
                 }
                 for (; c < channels; c++)
                 {
                     int acc = 0;
                     for (int t = 0; t < n; t++) acc += Int8.Load(input + off[t] + c) - zp;
-                    Int8.Store(dst + c, Fp32Requantizer.Requantize(acc, scaleS, loS, hiS, a.Output.ZeroPoint));
+                    Int8.Store(dst + c, Requantization.Requantize(acc, scaleS, loS, hiS, a.Output.ZeroPoint));
                 }
             }
         }
@@ -102,10 +102,10 @@ internal static unsafe class PoolingNeon
     public static void GlobalAverage<T>(ReadOnlySpan<T> inputSpan, int spatial, int channels, int zp, float scaleS, QuantizedOutput output,
         Span<T> destination, int channelStart, int channelEnd) where T : unmanaged
     {
-        var (loS, hiS) = Fp32Requantizer.Bounds(output);
+        var (loS, hiS) = Requantization.Bounds(output);
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS), scale = Vector128.Create(scaleS);
         Vector128<int> zpOut = Vector128.Create(output.ZeroPoint);
-        Vector128<byte> zpIn = Fp32RequantizerNeon.ZeroPointBytes(zp);
+        Vector128<byte> zpIn = RequantizationNeon.ZeroPointBytes(zp);
         int c = channelStart;
         fixed (T* input = inputSpan)
         fixed (T* dst = destination)
@@ -116,17 +116,17 @@ internal static unsafe class PoolingNeon
                 T* p = input + c;
                 for (int s = 0; s < spatial; s++, p += channels)
                 {
-                    Fp32RequantizerNeon.Load16MinusZeroPoint(p, zpIn, out var xl, out var xh);
+                    RequantizationNeon.Load16MinusZeroPoint(p, zpIn, out var xl, out var xh);
                     acc0 = AdvSimd.AddWideningLower(acc0, xl.GetLower());
                     acc1 = AdvSimd.AddWideningUpper(acc1, xl);
                     acc2 = AdvSimd.AddWideningLower(acc2, xh.GetLower());
                     acc3 = AdvSimd.AddWideningUpper(acc3, xh);
                 }
-                Fp32RequantizerNeon.Store16(dst + c,
-                    Fp32RequantizerNeon.Requantize(acc0, scale, lo, hi, zpOut),
-                    Fp32RequantizerNeon.Requantize(acc1, scale, lo, hi, zpOut),
-                    Fp32RequantizerNeon.Requantize(acc2, scale, lo, hi, zpOut),
-                    Fp32RequantizerNeon.Requantize(acc3, scale, lo, hi, zpOut));
+                RequantizationNeon.Store16(dst + c,
+                    RequantizationNeon.Requantize(acc0, scale, lo, hi, zpOut),
+                    RequantizationNeon.Requantize(acc1, scale, lo, hi, zpOut),
+                    RequantizationNeon.Requantize(acc2, scale, lo, hi, zpOut),
+                    RequantizationNeon.Requantize(acc3, scale, lo, hi, zpOut));
             }
         }
         PoolingScalar.GlobalAverage(inputSpan, spatial, channels, zp, scaleS, output, destination, c, channelEnd);

@@ -34,7 +34,7 @@ internal static class PoolingScalar
     {
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, outWidth = g.OutputWidth, zp = a.InputZeroPoint;
-        var (lo, hi) = Fp32Requantizer.Bounds(a.Output);
+        var (lo, hi) = Requantization.Bounds(a.Output);
         for (int oy = a.RowStart; oy < a.RowEnd; oy++)
         for (int ox = 0; ox < outWidth; ox++)
         {
@@ -58,7 +58,7 @@ internal static class PoolingScalar
                     if ((uint)iy < (uint)g.InputHeight && (uint)ix < (uint)g.InputWidth)
                         acc += Int8.Load(a.Input, (iy * g.InputWidth + ix) * channels + c) - zp;
                 }
-                Int8.Store(a.Destination, (oy * outWidth + ox) * channels + c, Fp32Requantizer.Requantize(acc, scale, lo, hi, a.Output.ZeroPoint));
+                Int8.Store(a.Destination, (oy * outWidth + ox) * channels + c, Requantization.Requantize(acc, scale, lo, hi, a.Output.ZeroPoint));
             }
         }
     }
@@ -66,12 +66,12 @@ internal static class PoolingScalar
     public static void GlobalAverage<T>(ReadOnlySpan<T> input, int spatial, int channels, int zp, float scale, QuantizedOutput output,
         Span<T> destination, int channelStart, int channelEnd) where T : unmanaged
     {
-        var (lo, hi) = Fp32Requantizer.Bounds(output);
+        var (lo, hi) = Requantization.Bounds(output);
         for (int c = channelStart; c < channelEnd; c++)
         {
             int acc = 0;
             for (int s = 0; s < spatial; s++) acc += Int8.Load(input, s * channels + c) - zp;
-            Int8.Store(destination, c, Fp32Requantizer.Requantize(acc, scale, lo, hi, output.ZeroPoint));
+            Int8.Store(destination, c, Requantization.Requantize(acc, scale, lo, hi, output.ZeroPoint));
         }
     }
 }

@@ -42,4 +42,52 @@ internal static unsafe class QGemmDriver
             }
         }
     }
+
+    /// <summary>
+    /// As <see cref="Block{TK}"/>, but the last one or two rows of the block (all of it when M is 1 or 2) go
+    /// through the one-row kernel <typeparamref name="TR"/>, four panels at a time, instead of a thin tile.
+    /// </summary>
+    public static void BlockWithRowKernel<TK, TR>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmMicrokernel where TR : struct, IQGemmRowMicrokernel
+    {
+        int rows = m1 - m0, tail = rows % TK.Mr;
+        int rowKernelRows = tail is 1 or 2 ? tail : 0;
+        if (job->ASigned)
+        {
+            if (rows > rowKernelRows) Block<TK, Yes>(job, m0, m1 - rowKernelRows, p0, p1);
+            for (int m = m1 - rowKernelRows; m < m1; m++) Rows<TK, TR, Yes>(job, m, p0, p1);
+        }
+        else
+        {
+            if (rows > rowKernelRows) Block<TK, No>(job, m0, m1 - rowKernelRows, p0, p1);
+            for (int m = m1 - rowKernelRows; m < m1; m++) Rows<TK, TR, No>(job, m, p0, p1);
+        }
+    }
+
+    [SkipLocalsInit]
+    private static void Rows<TK, TR, TS>(QGemmJob* job, int m, int p0, int p1)
+        where TK : struct, IQGemmMicrokernel where TR : struct, IQGemmRowMicrokernel where TS : struct, IFlag
+    {
+        int nr = TK.Nr;
+        int* acc = stackalloc int[4 * 16];
+        byte* a = job->A + m * job->Lda;
+        nint panelBytes = job->PanelBytes;
+        int p = p0;
+        for (; p + 4 <= p1; p += 4)
+        {
+            TR.Row<Rows4, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
+            QGemmEpilogue.Apply(job, acc, 4 * nr, m, 1, p * nr, Math.Min(4 * nr, job->N - p * nr));
+        }
+        if (p + 2 <= p1)
+        {
+            TR.Row<Rows2, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
+            QGemmEpilogue.Apply(job, acc, 2 * nr, m, 1, p * nr, Math.Min(2 * nr, job->N - p * nr));
+            p += 2;
+        }
+        if (p < p1)
+        {
+            TR.Row<Rows1, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
+            QGemmEpilogue.Apply(job, acc, nr, m, 1, p * nr, Math.Min(nr, job->N - p * nr));
+        }
+    }
 }

@@ -63,6 +63,17 @@ internal unsafe interface IQGemmMicrokernel
         where TRows : struct, IRowCount where TSigned : struct, IFlag;
 }
 
+/// <summary>
+/// A one-row microkernel over several panels side by side, for GEMV-like rows: computes the raw dot products of one
+/// row of A with <typeparamref name="TPanels"/> (1, 2 or 4) consecutive packed panels of 16 columns (the layout of
+/// the path's tile kernel, panels <c>panelBytes</c> apart) and stores them to <c>acc</c> (16 per panel, in order).
+/// </summary>
+internal unsafe interface IQGemmRowMicrokernel
+{
+    static abstract void Row<TPanels, TSigned>(byte* a, int k, byte* b, nint panelBytes, int* acc)
+        where TPanels : struct, IRowCount where TSigned : struct, IFlag;
+}
+
 /// <summary>Description of one path's QGEMM in the kernel table.</summary>
 internal sealed unsafe class QGemmKernel
 {

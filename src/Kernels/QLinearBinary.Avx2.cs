@@ -31,9 +31,9 @@ internal static unsafe class QLinearBinaryAvx2
             {
                 Vector256<float> a0 = aStride == 0 ? fa : Term(a + i, za, ma), a1 = aStride == 0 ? fa : Term(a + i + 8, za, ma);
                 Vector256<float> b0 = bStride == 0 ? fb : Term(b + i, zb, mb), b1 = bStride == 0 ? fb : Term(b + i + 8, zb, mb);
-                Fp32RequantizerAvx2.Store16(c + i,
-                    Fp32RequantizerAvx2.RequantizeFloat(Avx.Add(a0, b0), lo, hi, zc),
-                    Fp32RequantizerAvx2.RequantizeFloat(Avx.Add(a1, b1), lo, hi, zc));
+                RequantizationAvx2.Store16(c + i,
+                    RequantizationAvx2.RequantizeFloat(Avx.Add(a0, b0), lo, hi, zc),
+                    RequantizationAvx2.RequantizeFloat(Avx.Add(a1, b1), lo, hi, zc));
             }
         }
         else
@@ -44,9 +44,9 @@ internal static unsafe class QLinearBinaryAvx2
             {
                 Vector256<int> a0 = aStride == 0 ? da : Centered(a + i, za), a1 = aStride == 0 ? da : Centered(a + i + 8, za);
                 Vector256<int> b0 = bStride == 0 ? db : Centered(b + i, zb), b1 = bStride == 0 ? db : Centered(b + i + 8, zb);
-                Fp32RequantizerAvx2.Store16(c + i,
-                    Fp32RequantizerAvx2.Requantize(Avx2.MultiplyLow(a0, b0), ma, lo, hi, zc),
-                    Fp32RequantizerAvx2.Requantize(Avx2.MultiplyLow(a1, b1), ma, lo, hi, zc));
+                RequantizationAvx2.Store16(c + i,
+                    RequantizationAvx2.Requantize(Avx2.MultiplyLow(a0, b0), ma, lo, hi, zc),
+                    RequantizationAvx2.Requantize(Avx2.MultiplyLow(a1, b1), ma, lo, hi, zc));
             }
         }
         QLinearBinaryScalar.Row(k, a + i * aStride, b + i * bStride, c + i, length - i, aStride, bStride);
@@ -54,7 +54,7 @@ internal static unsafe class QLinearBinaryAvx2
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Centered<T>(T* p, Vector256<int> zp) where T : unmanaged =>
-        Avx2.Subtract(Fp32RequantizerAvx2.Load8Widen(p), zp);
+        Avx2.Subtract(RequantizationAvx2.Load8Widen(p), zp);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Term<T>(T* p, Vector256<int> zp, Vector256<float> m) where T : unmanaged =>

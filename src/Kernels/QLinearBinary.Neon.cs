@@ -19,7 +19,7 @@ internal static unsafe class QLinearBinaryNeon
             QLinearBinaryScalar.Row(k, a, b, c, length, aStride, bStride);
             return;
         }
-        Vector128<byte> za = Fp32RequantizerNeon.ZeroPointBytes(k.Za), zb = Fp32RequantizerNeon.ZeroPointBytes(k.Zb);
+        Vector128<byte> za = RequantizationNeon.ZeroPointBytes(k.Za), zb = RequantizationNeon.ZeroPointBytes(k.Zb);
         Vector128<int> zc = Vector128.Create(k.Zc);
         Vector128<float> ma = Vector128.Create(k.MulA), mb = Vector128.Create(k.MulB);
         Vector128<float> lo = Vector128.Create(k.Lo), hi = Vector128.Create(k.Hi);
@@ -33,11 +33,11 @@ internal static unsafe class QLinearBinaryNeon
                 Vector128<float> a0 = fa, a1 = fa, a2 = fa, a3 = fa, b0 = fb, b1 = fb, b2 = fb, b3 = fb;
                 if (aStride != 0) Terms(a + i, za, ma, out a0, out a1, out a2, out a3);
                 if (bStride != 0) Terms(b + i, zb, mb, out b0, out b1, out b2, out b3);
-                Fp32RequantizerNeon.Store16(c + i,
-                    Fp32RequantizerNeon.RequantizeFloat(AdvSimd.Add(a0, b0), lo, hi, zc),
-                    Fp32RequantizerNeon.RequantizeFloat(AdvSimd.Add(a1, b1), lo, hi, zc),
-                    Fp32RequantizerNeon.RequantizeFloat(AdvSimd.Add(a2, b2), lo, hi, zc),
-                    Fp32RequantizerNeon.RequantizeFloat(AdvSimd.Add(a3, b3), lo, hi, zc));
+                RequantizationNeon.Store16(c + i,
+                    RequantizationNeon.RequantizeFloat(AdvSimd.Add(a0, b0), lo, hi, zc),
+                    RequantizationNeon.RequantizeFloat(AdvSimd.Add(a1, b1), lo, hi, zc),
+                    RequantizationNeon.RequantizeFloat(AdvSimd.Add(a2, b2), lo, hi, zc),
+                    RequantizationNeon.RequantizeFloat(AdvSimd.Add(a3, b3), lo, hi, zc));
             }
         }
         else
@@ -47,13 +47,13 @@ internal static unsafe class QLinearBinaryNeon
             for (; i + 16 <= length; i += 16)
             {
                 Vector128<short> al = da, ah = da, bl = db, bh = db;
-                if (aStride != 0) Fp32RequantizerNeon.Load16MinusZeroPoint(a + i, za, out al, out ah);
-                if (bStride != 0) Fp32RequantizerNeon.Load16MinusZeroPoint(b + i, zb, out bl, out bh);
-                Fp32RequantizerNeon.Store16(c + i,
-                    Fp32RequantizerNeon.Requantize(AdvSimd.MultiplyWideningLower(al.GetLower(), bl.GetLower()), ma, lo, hi, zc),
-                    Fp32RequantizerNeon.Requantize(AdvSimd.MultiplyWideningUpper(al, bl), ma, lo, hi, zc),
-                    Fp32RequantizerNeon.Requantize(AdvSimd.MultiplyWideningLower(ah.GetLower(), bh.GetLower()), ma, lo, hi, zc),
-                    Fp32RequantizerNeon.Requantize(AdvSimd.MultiplyWideningUpper(ah, bh), ma, lo, hi, zc));
+                if (aStride != 0) RequantizationNeon.Load16MinusZeroPoint(a + i, za, out al, out ah);
+                if (bStride != 0) RequantizationNeon.Load16MinusZeroPoint(b + i, zb, out bl, out bh);
+                RequantizationNeon.Store16(c + i,
+                    RequantizationNeon.Requantize(AdvSimd.MultiplyWideningLower(al.GetLower(), bl.GetLower()), ma, lo, hi, zc),
+                    RequantizationNeon.Requantize(AdvSimd.MultiplyWideningUpper(al, bl), ma, lo, hi, zc),
+                    RequantizationNeon.Requantize(AdvSimd.MultiplyWideningLower(ah.GetLower(), bh.GetLower()), ma, lo, hi, zc),
+                    RequantizationNeon.Requantize(AdvSimd.MultiplyWideningUpper(ah, bh), ma, lo, hi, zc));
             }
         }
         QLinearBinaryScalar.Row(k, a + i * aStride, b + i * bStride, c + i, length - i, aStride, bStride);
@@ -63,7 +63,7 @@ internal static unsafe class QLinearBinaryNeon
     private static void Terms<T>(T* p, Vector128<byte> zp, Vector128<float> m,
         out Vector128<float> t0, out Vector128<float> t1, out Vector128<float> t2, out Vector128<float> t3) where T : unmanaged
     {
-        Fp32RequantizerNeon.Load16MinusZeroPoint(p, zp, out var low, out var high);
+        RequantizationNeon.Load16MinusZeroPoint(p, zp, out var low, out var high);
         t0 = AdvSimd.Multiply(AdvSimd.ConvertToSingle(AdvSimd.SignExtendWideningLower(low.GetLower())), m);
         t1 = AdvSimd.Multiply(AdvSimd.ConvertToSingle(AdvSimd.SignExtendWideningUpper(low)), m);
         t2 = AdvSimd.Multiply(AdvSimd.ConvertToSingle(AdvSimd.SignExtendWideningLower(high.GetLower())), m);

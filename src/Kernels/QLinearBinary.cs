@@ -28,7 +28,7 @@ public readonly record struct QLinearBinaryParams(float AScale, int AZeroPoint, 
 /// <summary>
 /// The per-call constants every path uses, computed once in scalar float so all paths multiply by the same
 /// values: Add: <c>v = (float)(a - za) * MulA + (float)(b - zb) * MulB</c> (two products, one sum, no FMA);
-/// Mul: <c>v = (float)((a - za) * (b - zb)) * MulA</c>; then <see cref="Fp32Requantizer.RequantizeFloat"/>.
+/// Mul: <c>v = (float)((a - za) * (b - zb)) * MulA</c>; then <see cref="Requantization.RequantizeFloat"/>.
 /// </summary>
 internal readonly struct QLinearBinaryConstants
 {
@@ -52,7 +52,7 @@ internal readonly struct QLinearBinaryConstants
             MulA = p.AScale * p.BScale / p.OutputScale;
             MulB = 0f;
         }
-        (Lo, Hi) = Fp32Requantizer.Bounds(p.Output);
+        (Lo, Hi) = Requantization.Bounds(p.Output);
     }
 
     /// <summary>The scalar form, the specification of the vector rows.</summary>
@@ -61,6 +61,6 @@ internal readonly struct QLinearBinaryConstants
         float v = Op == QLinearBinaryOp.Add
             ? (float)(a - Za) * MulA + (float)(b - Zb) * MulB
             : (float)((a - Za) * (b - Zb)) * MulA;
-        return Fp32Requantizer.RequantizeFloat(v, Lo, Hi, Zc);
+        return Requantization.RequantizeFloat(v, Lo, Hi, Zc);
     }
 }

@@ -41,6 +41,7 @@ public static class ModelReporter
     {
         var layers = model.Graph.Nodes.Where(ModelStatistics.IsWeightLayer).ToList();
         var refLayers = reference?.Graph.Nodes.Where(ModelStatistics.IsWeightLayer).ToDictionary(n => n.DisplayName, StringComparer.Ordinal);
+        var refPoints = refLayers?.ToDictionary(kv => kv.Key, kv => ReferencePoint(reference!.Graph, kv.Value, model.Graph, layers.FirstOrDefault(n => n.DisplayName == kv.Key)), StringComparer.Ordinal);
         var sqnr = layers.ToDictionary(n => n.DisplayName, _ => new Sqnr(), StringComparer.Ordinal);
         var macs = new Dictionary<string, long>(StringComparer.Ordinal);
         double? accuracy = null, refAccuracy = null, agreement = null, outputSqnr = null, latency = null, refLatency = null;
@@ -55,7 +56,7 @@ public static class ModelReporter
             var extra = layers.Select(n => n.Outputs[0]).ToList();
             using var runner = Create(engine, ModelRunner.WithExtraOutputs(model, extra));
             using var refRunner = reference is null ? null
-                : Create(refEngine!, ModelRunner.WithExtraOutputs(reference, refLayers!.Values.Select(n => n.Outputs[0])));
+                : Create(refEngine!, ModelRunner.WithExtraOutputs(reference, refPoints!.Values.Distinct()));
             var layerIndex = layers.Select(n => IndexOf(runner.OutputNames, n.Outputs[0])).ToArray();
             var outSqnr = new Sqnr();
             int correct = 0, refCorrect = 0, agree = 0;
@@ -83,8 +84,8 @@ public static class ModelReporter
                     var refNames = refRunner.OutputNames;
                     for (int k = 0; k < layers.Count; k++)
                     {
-                        if (!refLayers!.TryGetValue(layers[k].DisplayName, out var rn)) continue;
-                        int idx = IndexOf(refNames, rn.Outputs[0]);
+                        if (!refPoints!.TryGetValue(layers[k].DisplayName, out var point)) continue;
+                        int idx = IndexOf(refNames, point);
                         if (idx >= 0 && r[idx].Length == y[layerIndex[k]].Length) sqnr[layers[k].DisplayName].Add(r[idx], y[layerIndex[k]]);
                     }
                 }
@@ -157,6 +158,16 @@ public static class ModelReporter
         if (producer is { OpType: "DequantizeLinear" } && graph.Initializers.TryGetValue(producer.Inputs[1], out var scale) && scale.ElementCount == 1)
             return scale.GetDouble(0);
         return 1.0;
+    }
+
+    // Where the reference holds the value a layer of the model computes: a Conv's own output, or the
+    // output of the BatchNormalization after it when quantization folded that BN into the Conv.
+    private static string ReferencePoint(Graph refGraph, Node refNode, Graph graph, Node? node)
+    {
+        var consumers = refGraph.Consumers(refNode.Outputs[0]).ToList();
+        bool folded = node is not null && consumers is [{ OpType: "BatchNormalization" }]
+                      && !graph.Consumers(node.Outputs[0]).Any(c => c.OpType == "BatchNormalization");
+        return folded ? consumers[0].Outputs[0] : refNode.Outputs[0];
     }
 
     private static ModelRunner Create(string engine, OnnxModel model) =>

@@ -38,6 +38,11 @@ public sealed record VibrationModelOptions
 public sealed record VibrationModel(
     byte[] QuantizedOnnx, BundleManifest Manifest, int Parameters, double FloatAccuracy, double Int8Accuracy, double TrainSeconds)
 {
+    /// <summary>The float model the int8 one was quantized from.</summary>
+    public required byte[] FloatOnnx { get; init; }
+    /// <summary>The held-out windows, preprocessed as the model expects them, with their labels.</summary>
+    public required SampleSet Test { get; init; }
+
     /// <summary>Packs and signs the model into a bundle (.eab).</summary>
     public byte[] Pack(BundleSigningKey key) => ModelBundle.Create(Manifest, QuantizedOnnx, key);
 }
@@ -120,7 +125,13 @@ public static class VibrationModelRecipe
             CreatedUtc = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             Producer = "exporter demo-model",
         };
-        return new VibrationModel(bytes, manifest, network.ParameterCount, floatAccuracy, int8Accuracy, seconds);
+        var testSamples = Enumerable.Range(0, testLabels.Length)
+            .Select(i => new[] { Tensor.FromArray<float>(test.AsSpan(i * sampleSize, sampleSize), 1, channels, w) }).ToList();
+        return new VibrationModel(bytes, manifest, network.ParameterCount, floatAccuracy, int8Accuracy, seconds)
+        {
+            FloatOnnx = OnnxWriter.ToBytes(floatModel),
+            Test = new SampleSet([InputName], testSamples, testLabels, "simulated vibration test windows"),
+        };
     }
 
     // Per-axis standard deviation of the windows once each window's own mean is removed (what the device does).

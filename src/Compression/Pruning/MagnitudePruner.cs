@@ -10,7 +10,9 @@ public sealed record PrunedLayer(string Node, string OpType, long ParametersBefo
 /// Unstructured: the smallest |w| of each layer become 0 (the file compresses; kernels see the same shapes).
 /// Structured: whole output channels with the smallest L2 norm are removed, with their biases, the
 /// BatchNormalization entries that follow, and the matching input channels of the next weight layer
-/// (through Relu-like ops, pooling and Flatten), so the model really gets smaller and faster.
+/// (through Relu-like ops, pooling, Flatten and depthwise convolutions, whose channels go with them:
+/// in a MobileNet block the pointwise layer's channels are the next depthwise layer's), so the model
+/// really gets smaller and faster.
 /// Layers feeding a graph output are kept whole (their channels are the model's outputs).
 /// </summary>
 public static class MagnitudePruner
@@ -58,7 +60,7 @@ public static class MagnitudePruner
             int keep = Math.Max(1, channels - (int)Math.Floor(channels * sparsity));
             if (keep == channels) continue;
             var path = FollowChannels(g, node.Outputs[0], outputs);
-            if (path is null) continue;
+            if (path is null || path.Depthwise.Any(dw => dw.GetInt("group", 1) != channels)) continue;
 
             // Channel importance: L2 norm of its weights.
             var norms = new double[channels];
@@ -74,6 +76,13 @@ public static class MagnitudePruner
             g.Initializers[wName] = node.OpType == "Conv" ? SelectAxis(w, 0, kept) : SelectAxis(w, transB ? 0 : 1, kept);
             if (node.InputOrNull(2) is { } bName && g.Initializers.TryGetValue(bName, out var b) && b.Rank == 1 && b.Shape[0] == channels)
                 g.Initializers[bName] = SelectAxis(b, 0, kept);
+            foreach (var dw in path.Depthwise)
+            {
+                g.Initializers[dw.Inputs[1]] = SelectAxis(g.Initializers[dw.Inputs[1]], 0, kept);
+                if (dw.InputOrNull(2) is { } dwBias && g.Initializers.TryGetValue(dwBias, out var db))
+                    g.Initializers[dwBias] = SelectAxis(db, 0, kept);
+                dw.With(NodeAttribute.Of("group", (long)keep));
+            }
             foreach (var bn in path.BatchNorms)
                 for (int k = 1; k <= 4; k++) g.Initializers[bn.Inputs[k]] = SelectAxis(g.Initializers[bn.Inputs[k]], 0, kept);
             foreach (var next in path.Consumers)
@@ -96,13 +105,25 @@ public static class MagnitudePruner
         return result;
     }
 
-    private sealed record ChannelPath(List<Node> Consumers, List<Node> BatchNorms, int FlattenBlock);
+    private sealed record ChannelPath(List<Node> Consumers, List<Node> BatchNorms, List<Node> Depthwise, int FlattenBlock);
+
+    // One filter per channel (group = C_in = C_out), its weights and bias used by no other node.
+    private static bool IsPrunableDepthwise(Graph g, Node conv)
+    {
+        long group = conv.GetInt("group", 1);
+        if (group <= 1 || conv.InputOrNull(1) is not { } wName || !g.Initializers.TryGetValue(wName, out var w)) return false;
+        if (w.DataType != DataType.Float || w.Rank < 3 || w.Shape[0] != group || w.Shape[1] != 1) return false;
+        if (g.Nodes.Count(n => n.Inputs.Contains(wName)) != 1) return false;
+        if (conv.InputOrNull(2) is { } bName && (!g.Initializers.ContainsKey(bName) || g.Nodes.Count(n => n.Inputs.Contains(bName)) != 1)) return false;
+        return true;
+    }
 
     // Walks from a layer's output through channel-wise ops to the weight layers that read those channels.
     private static ChannelPath? FollowChannels(Graph g, string value, HashSet<string> graphOutputs)
     {
         var consumers = new List<Node>();
         var bns = new List<Node>();
+        var depthwise = new List<Node>();
         int block = 1;
         var frontier = new Queue<string>([value]);
         while (frontier.Count > 0)
@@ -126,6 +147,8 @@ public static class MagnitudePruner
                     block = -1;
                     consumers.AddRange(gemms);
                 }
+                else if (r.OpType == "Conv" && IsPrunableDepthwise(g, r))
+                { depthwise.Add(r); frontier.Enqueue(r.Outputs[0]); }
                 else if (r.OpType is "Conv" or "Gemm" && r.GetInt("group", 1) == 1 && g.Initializers.ContainsKey(r.InputOrNull(1) ?? "") && r.GetInt("transA", 0) == 0)
                     consumers.Add(r);
                 else return null;
@@ -135,9 +158,9 @@ public static class MagnitudePruner
         if (block == -1)
         {
             // Flatten after a spatial map: Gemm inputs per channel = K / channels, taken from the producer's channel count later.
-            return new ChannelPath(consumers, bns, 0);
+            return new ChannelPath(consumers, bns, depthwise, 0);
         }
-        return new ChannelPath(consumers, bns, block);
+        return new ChannelPath(consumers, bns, depthwise, block);
     }
 
     private static Tensor SelectAxis(Tensor t, int axis, int[] indices)

@@ -8,7 +8,8 @@ namespace EdgeAgent.Compression.Quantization;
 /// run: Conv, Gemm and MatMul get int8 weights (symmetric, per output channel unless asked otherwise)
 /// through DequantizeLinear, int32 biases with scale input scale × weight scale, and
 /// QuantizeLinear→DequantizeLinear pairs on their activation inputs and outputs (after a directly
-/// following Relu), with ranges calibrated on sample data.
+/// following Relu), with ranges calibrated on sample data. BatchNormalization after a Conv is folded
+/// into it first (<see cref="BatchNormFolding"/>).
 /// </summary>
 public static class QdqQuantizer
 {
@@ -17,6 +18,7 @@ public static class QdqQuantizer
     public static QuantizationResult Quantize(OnnxModel model, SampleSet calibration, QuantizeOptions options)
     {
         var graph = model.Graph;
+        var foldedBatchNorms = BatchNormFolding.Fold(graph, options.Exclude);
         var plan = PlanNodes(graph, options);
         if (plan.Count == 0) throw new InvalidOperationException("the model has no Conv, Gemm or MatMul with constant weights to quantize (or all are excluded)");
 
@@ -59,7 +61,7 @@ public static class QdqQuantizer
         foreach (var name in activationTensors) InsertQdq(graph, name, activation[name], options.Activations);
         RemoveUnusedInitializers(graph);
         graph.SortTopologically();
-        return new QuantizationResult(layers, activation);
+        return new QuantizationResult(layers, activation, foldedBatchNorms);
     }
 
     private sealed record NodePlan(Node Node, string Input, string OutputPoint, int WeightAxis, bool QuantizeBias);
@@ -244,4 +246,6 @@ public static class QdqQuantizer
 public sealed record QuantizedLayerInfo(string Node, string OpType, string Output, string OutputPoint,
                                         AffineParameters Input, AffineParameters OutputParameters, int WeightScales);
 
-public sealed record QuantizationResult(IReadOnlyList<QuantizedLayerInfo> Layers, IReadOnlyDictionary<string, AffineParameters> Activations);
+/// <summary>The quantized layers, the activation ranges, and the BatchNormalization nodes folded into their Conv first.</summary>
+public sealed record QuantizationResult(IReadOnlyList<QuantizedLayerInfo> Layers, IReadOnlyDictionary<string, AffineParameters> Activations,
+                                        IReadOnlyList<string> FoldedBatchNorms);

@@ -57,6 +57,15 @@ public static class QGemmChecks
         // Deeper than the x86 paths' 512-k activation-widening chunk, ending odd and mid-group.
         yield return Case(5, 20, 1031, false, QGemmOutputKind.Int32, rng, 900);
         yield return Case(7, 33, 515, true, QGemmOutputKind.UInt8, rng, 901);
+        // GEMV-like rows (M = 1 or 2, or 1-2 rows below the tile) over more than four 16-column panels:
+        // the x86 one-row kernels take 4, 2 and 1 panels at a time, with k-groups split over accumulators.
+        yield return Case(1, 64, 64, false, QGemmOutputKind.UInt8, rng, 902);
+        yield return Case(1, 100, 17, true, QGemmOutputKind.Int8, rng, 903);
+        yield return Case(2, 130, 33, false, QGemmOutputKind.Int32, rng, 904);
+        yield return Case(8, 79, 67, true, QGemmOutputKind.Float32, rng, 905);
+        yield return Case(1, 200, 131, false, QGemmOutputKind.UInt8, rng, 906);
+        yield return Case(14, 97, 6, true, QGemmOutputKind.UInt8, rng, 907);
+        yield return Case(1, 48, 257, true, QGemmOutputKind.Int32, rng, 908);
     }
 
     /// <summary>Every epilogue x zero-point extreme x scale magnitude (saturating and not) x clamp.</summary>
@@ -100,6 +109,8 @@ public static class QGemmChecks
         yield return Case(64, 33, 67, true, QGemmOutputKind.Int8, rng, 5002);
         yield return Case(9, 130, 64, false, QGemmOutputKind.Float32, rng, 5003);
         yield return Case(100, 17, 40, true, QGemmOutputKind.Int32, rng, 5004);
+        yield return Case(1, 300, 70, false, QGemmOutputKind.UInt8, rng, 5005);
+        yield return Case(8, 150, 45, true, QGemmOutputKind.Int8, rng, 5006);
     }
 
     private static QGemmCase Case(int m, int n, int k, bool signed, QGemmOutputKind kind, Random rng, int seed)

@@ -72,6 +72,8 @@ internal static class QuantizeCommand
             Console.Out.WriteLine($"{outPath}: {result.Layers.Count} layers quantized ({parse.GetValue(method)}, activations {parse.GetValue(activations)}, " +
                                   $"weights s8 {(options.PerTensorWeights ? "per tensor" : "per channel")}) on {data.Count} samples; " +
                                   $"{bytes.Length} bytes = {bytes.Length / (double)before:0.000}× of {before}");
+            if (result.FoldedBatchNorms.Count > 0)
+                Console.Out.WriteLine($"  {result.FoldedBatchNorms.Count} BatchNormalization folded into the Conv before them: {string.Join(", ", result.FoldedBatchNorms)}");
             foreach (var l in result.Layers)
                 Console.Out.WriteLine($"  {l.Node,-24} {l.OpType,-7} in scale {l.Input.Scale:G4} zp {l.Input.ZeroPoint,4}   out scale {l.OutputParameters.Scale:G4} zp {l.OutputParameters.ZeroPoint,4}");
             return ExitCodes.Success;

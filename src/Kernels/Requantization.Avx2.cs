@@ -5,10 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// AVX2 form of <see cref="Fp32Requantizer"/>: VCVTDQ2PS, VMULPS, VMAXPS/VMINPS, VCVTPS2DQ (round to nearest
+/// AVX2 form of <see cref="Requantization"/>: VCVTDQ2PS, VMULPS, VMAXPS/VMINPS, VCVTPS2DQ (round to nearest
 /// even under the default MXCSR), VPADDD, then saturating packs that never saturate (values are already in range).
 /// </summary>
-internal static unsafe class Fp32RequantizerAvx2
+internal static unsafe class RequantizationAvx2
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Requantize(Vector256<int> acc, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp) =>
@@ -31,6 +31,15 @@ internal static unsafe class Fp32RequantizerAvx2
             Sse2.Store((byte*)dst, Sse2.PackUnsignedSaturate(s.GetLower(), s.GetUpper()));
         else
             Sse2.Store((sbyte*)dst, Sse2.PackSignedSaturate(s.GetLower(), s.GetUpper()));
+    }
+
+    /// <summary>Stores 8 requantized lanes as u8 (<paramref name="signed"/> false) or s8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store8(byte* dst, Vector256<int> q, bool signed)
+    {
+        Vector128<short> s = Sse2.PackSignedSaturate(q.GetLower(), q.GetUpper());
+        Vector128<byte> b = signed ? Sse2.PackSignedSaturate(s, s).AsByte() : Sse2.PackUnsignedSaturate(s, s);
+        Sse2.StoreScalar((long*)dst, b.AsInt64());
     }
 
     /// <summary>Loads 16 u8 or s8 values widened to int16.</summary>

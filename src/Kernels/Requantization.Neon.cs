@@ -5,10 +5,10 @@ using System.Runtime.Intrinsics.Arm;
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// NEON form of <see cref="Fp32Requantizer"/>: SCVTF, FMUL (never FMLA), FMAX/FMIN, FCVTNS (round to nearest
+/// NEON form of <see cref="Requantization"/>: SCVTF, FMUL (never FMLA), FMAX/FMIN, FCVTNS (round to nearest
 /// even), ADD, then SQXTN/SQXTUN narrows that never saturate (values are already in range).
 /// </summary>
-internal static unsafe class Fp32RequantizerNeon
+internal static unsafe class RequantizationNeon
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Requantize(Vector128<int> acc, Vector128<float> scale, Vector128<float> lo, Vector128<float> hi, Vector128<int> zp) =>

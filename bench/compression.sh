@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# ./build.sh bench compression [--train-samples N] [--epochs N] [--finetune-epochs N] [--baseline]:
+# the issue's pruning and distillation claims on Debian's Fashion-MNIST (issue 5). Writes
+# bench/results/compression.json and prints a table. One run, fixed seeds; about 10 minutes on one core.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mkdir -p "$ROOT/bench/results"
+echo "==> compression: building the bench (MobileNet-style model, structured pruning + finetune, distillation)" >&2
+dotnet build bench/Compression -c Release -nologo -v:q -clp:ErrorsOnly
+DOTNET_TieredPGO=1 dotnet bench/Compression/bin/Release/net10.0/edgeagent-bench-compression.dll --out "$ROOT/bench/results" "$@"
