@@ -34,6 +34,7 @@ daemon_args=(
   --model:demoBundle="$work/vibration.eab"
   --model:trustedKeys:0="$work/demo.pub"
   --mqtt:embeddedPort="$port"
+  --learning:labelRule=simulatedRegime
 )
 daemon_args+=("$@")
 

@@ -168,6 +168,17 @@ public sealed class LearningOptions
     /// <summary>Linux nice value of the learner thread (0-19); 19 = only idle CPU.</summary>
     public int Nice { get; set; } = 19;
     public int Seed { get; set; } = 1;
+    /// <summary>none | simulatedRegime: label windows automatically (see LabelRuleService).</summary>
+    public string LabelRule { get; set; } = "none";
+    /// <summary>The rule labels every this-many-th window.</summary>
+    public int LabelEvery { get; set; } = 10;
+    /// <summary>Mean PSI of recent inferences against the reference at which <c>drift.detected</c> is raised.</summary>
+    public double DriftThreshold { get; set; } = 0.25;
+    /// <summary>Windows a model sees first that become its drift reference.</summary>
+    public int DriftReferenceWindows { get; set; } = 500;
+    /// <summary>Latest windows measured against the reference.</summary>
+    public int DriftRecentWindows { get; set; } = 200;
+    public int DriftIntervalSeconds { get; set; } = 10;
 }
 
 public sealed class LoggingOptions

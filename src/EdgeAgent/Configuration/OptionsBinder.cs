@@ -115,6 +115,12 @@ public static class OptionsBinder
         o.Learning.MinOverallGain = r.Double("learning:minOverallGain", o.Learning.MinOverallGain, -1, 1);
         o.Learning.Nice = r.Int("learning:nice", o.Learning.Nice, 0, 19);
         o.Learning.Seed = r.Int("learning:seed", o.Learning.Seed, 0, int.MaxValue);
+        o.Learning.LabelRule = r.Choice("learning:labelRule", o.Learning.LabelRule, "none", "simulatedRegime");
+        o.Learning.LabelEvery = r.Int("learning:labelEvery", o.Learning.LabelEvery, 1, 1_000_000);
+        o.Learning.DriftThreshold = r.Double("learning:driftThreshold", o.Learning.DriftThreshold, 0.001, 100);
+        o.Learning.DriftReferenceWindows = r.Int("learning:driftReferenceWindows", o.Learning.DriftReferenceWindows, 10, 1_000_000);
+        o.Learning.DriftRecentWindows = r.Int("learning:driftRecentWindows", o.Learning.DriftRecentWindows, 10, 1_000_000);
+        o.Learning.DriftIntervalSeconds = r.Int("learning:driftIntervalSeconds", o.Learning.DriftIntervalSeconds, 1, 86_400);
 
         o.Runtime.Threads = r.Int("runtime:threads", o.Runtime.Threads, 1, 64);
         o.Runtime.Fallback = r.Bool("runtime:fallback", false);

@@ -24,6 +24,8 @@ public sealed record DaemonStatus
     public string? LastPrediction { get; init; }
     public long ReservoirSamples { get; init; }
     public long ReservoirLabelled { get; init; }
+    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
+    public JsonObject? Drift { get; init; }
 
     public JsonObject ToJson() => new()
     {
@@ -45,5 +47,6 @@ public sealed record DaemonStatus
         ["last_update"] = LastModelUpdate?.ToString("O"),
         ["last_prediction"] = LastPrediction,
         ["reservoir"] = new JsonObject { ["samples"] = ReservoirSamples, ["labelled"] = ReservoirLabelled },
+        ["drift"] = Drift?.DeepClone(),
     };
 }

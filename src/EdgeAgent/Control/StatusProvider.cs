@@ -12,6 +12,7 @@ public sealed class StatusProvider : IStatusProvider
     private readonly ModelHost _models;
     private readonly PipelineMetrics _metrics;
     private readonly IReservoir? _reservoir;
+    private readonly Learning.DriftMonitor? _drift;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _startedAt;
     private readonly string _kernelPath;
@@ -22,8 +23,9 @@ public sealed class StatusProvider : IStatusProvider
     private double _sampleRate;
     private double _inferenceRate;
 
-    public StatusProvider(EdgeAgentOptions options, ModelHost models, PipelineMetrics metrics, TimeProvider time, IReservoir? reservoir = null)
+    public StatusProvider(EdgeAgentOptions options, ModelHost models, PipelineMetrics metrics, TimeProvider time, IReservoir? reservoir = null, Learning.DriftMonitor? drift = null)
     {
+        _drift = drift;
         _options = options;
         _models = models;
         _metrics = metrics;
@@ -96,6 +98,7 @@ public sealed class StatusProvider : IStatusProvider
             LastPrediction = _metrics.LastPrediction,
             ReservoirSamples = reservoir?.Unlabelled ?? 0,
             ReservoirLabelled = reservoir?.Labelled ?? 0,
+            Drift = _drift?.Status(),
         };
     }
 }

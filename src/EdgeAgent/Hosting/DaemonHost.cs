@@ -76,7 +76,7 @@ public static partial class DaemonHost
             sp.GetRequiredService<IInferenceEngineFactory>(), sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IReservoir>(sp => new LiteDbReservoir(ReservoirSettings.From(options.Reservoir), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IStatusProvider>(sp => new StatusProvider(options, sp.GetRequiredService<ModelHost>(), sp.GetRequiredService<PipelineMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReservoir>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IReservoir>(), sp.GetService<Learning.DriftMonitor>()));
         services.AddSingleton<SensorRegistry>();
         services.AddSingleton<ITopicReadingRouter>(sp => sp.GetRequiredService<SensorRegistry>().TopicRouter);
 

@@ -33,5 +33,12 @@ public static partial class DaemonHost
             sp.GetRequiredService<IEventSink>(), options.Learning, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LearnerService>>()));
         services.AddSingleton<ILearningControl>(sp => sp.GetRequiredService<LearnerService>());
         services.AddHostedService(sp => sp.GetRequiredService<LearnerService>());
+        services.AddSingleton(sp => new DriftMonitor(options.Learning, sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<TimeProvider>(),
+            Path.Combine(learningDirectory, "drift-reference.json")));
+        services.AddHostedService(sp => new DriftService(sp.GetRequiredService<DriftMonitor>(), options.Learning,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriftService>>()));
+        if (options.Learning.LabelRule != "none")
+            services.AddHostedService(sp => new LabelRuleService(sp.GetRequiredService<Broadcast<Inference.InferenceRecord>>(), sp.GetRequiredService<IReservoir>(),
+                LabelRuleService.Truth(options.Learning.LabelRule, sp.GetRequiredService<Sensors.SensorRegistry>()), options.Learning.LabelEvery));
     }
 }

@@ -134,7 +134,8 @@ public sealed class HeadUpdater
         if (!result.Accepted)
         {
             data["total_s"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
-            return Finish(LearningVerdict.Rejected, LearningEvents.Rejected, $"kept {stored.Version}: {result.Reason}", data);
+            return Finish(LearningVerdict.Rejected, LearningEvents.Rejected,
+                $"kept {stored.Version}: {result.Reason} (old classes {m.CurrentOldClassAccuracy:P1} → {m.CandidateOldClassAccuracy:P1}; {fresh.Count} new + {replay.Count} replayed samples, {m.TrainSeconds:F2} s training)", data);
         }
 
         string version = LocalVersion.Next(stored.Version);
@@ -165,7 +166,8 @@ public sealed class HeadUpdater
         }
         LastAcceptedLabelTime = training.Max(s => s.LabelledAt) ?? LastAcceptedLabelTime;
         data["total_s"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
-        return Finish(LearningVerdict.Accepted, LearningEvents.Accepted, $"{stored.Version} → {version}: {result.Reason}", data);
+        return Finish(LearningVerdict.Accepted, LearningEvents.Accepted,
+            $"{stored.Version} → {version}: {result.Reason}, new classes {(m.NewClasses > 0 ? string.Join(",", labels.Skip(head.Labels.Count)) : "none")} at {m.CandidateNewClassAccuracy:P1}; {m.TrainSeconds:F2} s training, {clock.Elapsed.TotalSeconds:F2} s total", data);
     }
 
     private static double Round(float fraction) => Math.Round(fraction, 4);

@@ -16,7 +16,7 @@ namespace EdgeAgent.Daemon.Pipeline;
 /// </summary>
 internal sealed class InferenceService(
     WindowQueue queue, ModelHost models, PipelineMetrics metrics, Broadcast<InferenceRecord> records, IReservoir reservoir,
-    EdgeAgentOptions options, TimeProvider time, ILogger<InferenceService> logger) : BackgroundService
+    EdgeAgentOptions options, TimeProvider time, ILogger<InferenceService> logger, Learning.DriftMonitor? drift = null) : BackgroundService
 {
     private ServedModel? _configuredFor;
     private float[] _input = [];
@@ -84,6 +84,7 @@ internal sealed class InferenceService(
 
         reservoir.Offer(new ReservoirOffer(window.Start, window.End, d.Version, d.Channels, d.ClassNames[post.RawClass], post.RawScore),
             window.Span, _embedding);
+        drift?.Observe(served.Stored.Name, d.Version, _embedding, _scores);
     }
 
     internal void ProcessForTest(Window window) => Process(window);

@@ -185,6 +185,7 @@ public sealed class MemoryReservoir : IReservoir
 {
     private readonly List<ReservoirSample> _labelled = [];
     private long _next, _labelsAdded;
+    private float[]? _latest;
 
     public void Add(float[] embedding, string label, bool heldOut, DateTimeOffset? labelledAt = null)
     {
@@ -212,9 +213,18 @@ public sealed class MemoryReservoir : IReservoir
                 _labelled.GroupBy(s => s.Label!).ToDictionary(g => g.Key, g => (long)g.Count()), 0);
     }
 
-    public void Offer(in ReservoirOffer offer, ReadOnlySpan<float> window, ReadOnlySpan<float> embedding) { }
+    public void Offer(in ReservoirOffer offer, ReadOnlySpan<float> window, ReadOnlySpan<float> embedding)
+    {
+        lock (_labelled) _latest = embedding.ToArray();
+    }
 
-    public long LabelLatest(string label) => throw new InvalidOperationException("no window has been inferred yet; nothing to label");
+    public long LabelLatest(string label)
+    {
+        float[] latest;
+        lock (_labelled) latest = _latest ?? throw new InvalidOperationException("no window has been inferred yet; nothing to label");
+        Add(latest, label, heldOut: false);
+        lock (_labelled) return _next;
+    }
 
     public bool Label(long sampleId, string label) => false;
 

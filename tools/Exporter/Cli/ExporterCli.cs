@@ -72,6 +72,7 @@ internal static class ExporterCli
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(DistillCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
+        root.Subcommands.Add(FleetCommand.Create());
         return root;
     }
 

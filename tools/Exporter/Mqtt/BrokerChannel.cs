@@ -95,6 +95,68 @@ internal sealed class BrokerChannel : ITransferChannel, IAsyncDisposable
     public Task SubscribeAsync(string filter, CancellationToken cancellationToken) =>
         _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build(), cancellationToken);
 
+    /// <summary>
+    /// The retained messages on topics matching <paramref name="filter"/>. A broker sends them right after SUBACK, so the
+    /// set is complete once nothing new arrived for <paramref name="quiet"/> (or <paramref name="limit"/> passed).
+    /// </summary>
+    public async Task<IReadOnlyList<MqttApplicationMessage>> ReadRetainedMatchingAsync(string filter, TimeSpan quiet, TimeSpan limit,
+        CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, MqttApplicationMessage>(StringComparer.Ordinal);
+        await SubscribeAsync(filter, cancellationToken).ConfigureAwait(false);
+        var start = DateTime.UtcNow;
+        var lastArrival = start;
+        while (DateTime.UtcNow - lastArrival < quiet && DateTime.UtcNow - start < limit)
+        {
+            if (Take(filter, found) > 0) lastArrival = DateTime.UtcNow;
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+        await _client.UnsubscribeAsync(filter, cancellationToken).ConfigureAwait(false);
+        Take(filter, found);
+        return [.. found.Values.Where(m => m.Payload.Length > 0).OrderBy(m => m.Topic, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The retained payloads of exactly <paramref name="topics"/> (a transfer's chunks), under the one subscription
+    /// <paramref name="filter"/>; throws naming how many are missing when they do not all arrive within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> ReadRetainedTopicsAsync(string filter, IReadOnlyCollection<string> topics, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var wanted = topics.ToHashSet(StringComparer.Ordinal);
+        var found = new Dictionary<string, MqttApplicationMessage>(StringComparer.Ordinal);
+        await SubscribeAsync(filter, cancellationToken).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + timeout;
+        while (!wanted.All(found.ContainsKey) && DateTime.UtcNow < deadline)
+        {
+            Take(filter, found);
+            if (!wanted.All(found.ContainsKey)) await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+        }
+        await _client.UnsubscribeAsync(filter, cancellationToken).ConfigureAwait(false);
+        int missing = wanted.Count(t => !found.ContainsKey(t));
+        if (missing > 0)
+            throw new CommandFailedException($"{missing} of {wanted.Count} retained messages under {filter} did not arrive within {timeout.TotalSeconds:0} s");
+        return wanted.ToDictionary(t => t, t => found[t].Payload.ToArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Moves received messages matching <paramref name="filter"/> into <paramref name="into"/> (latest per topic); others stay queued.</summary>
+    private int Take(string filter, Dictionary<string, MqttApplicationMessage> into)
+    {
+        int taken = 0;
+        var others = new List<MqttApplicationMessage>();
+        while (_received.TryDequeue(out var message))
+        {
+            if (MqttTopicFilterComparer.Compare(message.Topic, filter) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                into[message.Topic] = message;
+                taken++;
+            }
+            else others.Add(message);
+        }
+        foreach (var message in others) _received.Enqueue(message);
+        return taken;
+    }
+
     /// <summary>Waits for a message matching <paramref name="match"/>; null on timeout.</summary>
     public async Task<MqttApplicationMessage?> WaitForAsync(Func<MqttApplicationMessage, bool> match, TimeSpan timeout, CancellationToken cancellationToken)
     {

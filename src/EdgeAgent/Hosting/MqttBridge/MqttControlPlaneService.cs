@@ -1,6 +1,8 @@
 using EdgeAgent.Daemon.Configuration;
 using EdgeAgent.Daemon.Control;
+using System.Text.Json.Nodes;
 using EdgeAgent.Daemon.Inference;
+using EdgeAgent.Daemon.Learning;
 using EdgeAgent.Daemon.Mqtt;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,6 +17,7 @@ internal sealed class MqttControlPlaneService(
     EdgeAgentOptions options, BrokerEndpoint broker, IDeviceControl device, Mqtt.IModelStore store, Mqtt.IBundleVerifier verifier,
     Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers) : BackgroundService
 {
+    private readonly ILogger _logger = loggers.CreateLogger("EdgeAgent.Mqtt.Deltas");
     private MqttControlPlane? _plane;
 
     public static Mqtt.MqttOptions MapOptions(EdgeAgentOptions o, BrokerEndpoint broker) => new()
@@ -32,7 +35,8 @@ internal sealed class MqttControlPlaneService(
         OutboxPath = Path.Combine(o.Device.StateDirectory, "outbox.db"),
         TransferDirectory = Path.Combine(o.Device.StateDirectory, "transfers"),
         DeltaDirectory = Path.Combine(o.Device.StateDirectory, "deltas"),
-        DeltaSigningKeyFile = Path.Combine(o.Device.StateDirectory, "device-key.pem"),
+        // One key per device: the learner's, which also signs the versions it learns (see Learning/DeviceSigningKey).
+        DeltaSigningKeyFile = Path.Combine(o.Device.StateDirectory, "learning", DeviceSigningKey.PrivateKeyFile),
         HomeAssistantDiscovery = o.Mqtt.HomeAssistantDiscovery,
     };
 
@@ -47,7 +51,10 @@ internal sealed class MqttControlPlaneService(
             try
             {
                 await foreach (var e in daemonEvents.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+                {
                     await _plane.PublishEventAsync(e.Kind, e.ToJson()).ConfigureAwait(false);
+                    if (e.Kind == LearningEvents.Accepted) await PublishDeltaAsync(_plane, e, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,6 +69,47 @@ internal sealed class MqttControlPlaneService(
         {
         }
         await forwardEvents.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An accepted on-device update becomes a signed delta for the fleet aggregator. A delta that cannot be made (the
+    /// update grew the head by a class, the base left the store) is reported, never fatal: the update itself stands.
+    /// </summary>
+    private async Task PublishDeltaAsync(MqttControlPlane plane, DaemonEvent accepted, CancellationToken cancellationToken)
+    {
+        var data = accepted.Data;
+        string? basePath = (string?)data?["base_bundle"], updatedPath = (string?)data?["bundle"];
+        try
+        {
+            if (basePath is null || updatedPath is null)
+                throw new ArgumentException($"the {LearningEvents.Accepted} event carries no base_bundle/bundle paths");
+            var samples = new Dictionary<string, long>(StringComparer.Ordinal);
+            if (data!["per_class"] is JsonObject perClass)
+                foreach (var (label, count) in perClass)
+                    samples[label] = Count(label, count);
+            await plane.Deltas.PublishAsync(basePath, updatedPath, samples, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning("no weight delta for the update {Base} -> {Version}: {Error}", (string?)data?["base_version"], (string?)data?["version"], e.Message);
+            await plane.PublishEventAsync("learn/delta-failed", new JsonObject
+            {
+                ["base_version"] = (string?)data?["base_version"],
+                ["version"] = (string?)data?["version"],
+                ["reason"] = e.Message,
+            }).ConfigureAwait(false);
+        }
+    }
+
+    // The learner writes counts as int; an event read back from JSON holds them as long.
+    private static long Count(string label, JsonNode? node)
+    {
+        if (node is JsonValue value)
+        {
+            if (value.TryGetValue(out long count)) return count;
+            if (value.TryGetValue(out int small)) return small;
+        }
+        throw new ArgumentException($"per_class['{label}'] is not a sample count: {node?.ToJsonString() ?? "null"}");
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -1,0 +1,222 @@
+using System.Text.Json.Nodes;
+using EdgeAgent.Daemon.Configuration;
+using EdgeAgent.Daemon.Control;
+using EdgeAgent.Runtime.Training;
+
+namespace EdgeAgent.Daemon.Learning;
+
+/// <summary>
+/// Drift of what the served model sees: the population stability index (<see cref="PopulationStability"/>)
+/// of the latest <c>learning:driftRecentWindows</c> inferences against a reference distribution, per feature
+/// of [embedding…, top score], averaged. The reference is the first <c>learning:driftReferenceWindows</c>
+/// windows a model sees on this device (bundles carry no calibration embeddings), kept on disk so a restart
+/// during drift does not adopt the drifted data as normal. Versions learnt on the device keep their
+/// ancestor's reference, because they share its frozen backbone; any other version starts a new one.
+/// <see cref="Observe"/> runs on the inference thread and only copies; <see cref="Check"/> (the drift service,
+/// every <c>learning:driftIntervalSeconds</c>) fits, measures and publishes <see cref="Detected"/> when the
+/// mean PSI reaches <c>learning:driftThreshold</c> and <see cref="Cleared"/> when it falls back below it.
+/// </summary>
+public sealed class DriftMonitor
+{
+    public const string Detected = "drift.detected";
+    public const string Cleared = "drift.cleared";
+    private const int Bins = 10;
+
+    private readonly LearningOptions _options;
+    private readonly IEventSink _events;
+    private readonly TimeProvider _time;
+    private readonly string? _referencePath;
+    private readonly object _gate = new();
+
+    // Guarded by _gate: what Observe fills.
+    private string? _model;
+    private string? _referenceVersion;
+    private int _features;
+    private List<float[]> _collecting = [];
+    private float[][] _recent = [];
+    private int _recentNext;
+    private int _recentCount;
+    private long _observed;
+    private PopulationStability? _reference;
+    private int _referenceWindows;
+    private bool _referenceFromDisk;
+    private StoredReference? _stored;
+
+    // Written by Check (and reset by Restart), also under _gate.
+    private DriftReport? _last;
+    private DateTimeOffset? _lastCheckedAt;
+    private bool _drifting;
+    private string? _error;
+
+    public DriftMonitor(LearningOptions options, IEventSink events, TimeProvider time, string? referencePath)
+    {
+        if (options.DriftReferenceWindows < Bins) throw new ArgumentOutOfRangeException(nameof(options), $"learning:driftReferenceWindows must be at least {Bins}, is {options.DriftReferenceWindows}");
+        if (options.DriftRecentWindows < 1) throw new ArgumentOutOfRangeException(nameof(options), $"learning:driftRecentWindows must be at least 1, is {options.DriftRecentWindows}");
+        if (options.DriftThreshold <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"learning:driftThreshold must be above 0, is {options.DriftThreshold}");
+        _options = options;
+        _events = events;
+        _time = time;
+        _referencePath = referencePath;
+        _stored = referencePath is null ? null : StoredReference.TryLoad(referencePath, out _error);
+    }
+
+    /// <summary>Records one inference: the embedding and the highest score. Allocation-free once the reference is complete.</summary>
+    public void Observe(string model, string version, ReadOnlySpan<float> embedding, ReadOnlySpan<float> scores)
+    {
+        int features = embedding.Length + 1;
+        lock (_gate)
+        {
+            if (model != _model || features != _features || (version != _referenceVersion && !LocalVersion.IsLocal(version)))
+                Restart(model, version, features);
+            _observed++;
+            float top = scores.Length > 0 ? float.NegativeInfinity : 0;
+            foreach (float s in scores) top = Math.Max(top, s);
+            if (_reference is null && _collecting.Count < _options.DriftReferenceWindows)
+            {
+                var copy = new float[features];
+                embedding.CopyTo(copy);
+                copy[^1] = top;
+                _collecting.Add(copy);
+                return;
+            }
+            var slot = _recent[_recentNext];
+            embedding.CopyTo(slot);
+            slot[^1] = top;
+            _recentNext = (_recentNext + 1) % _recent.Length;
+            _recentCount = Math.Min(_recentCount + 1, _recent.Length);
+        }
+    }
+
+    /// <summary>Fits a completed reference, measures the recent windows against it and publishes a crossing; null until both are complete.</summary>
+    public DriftReport? Check()
+    {
+        PopulationStability? reference;
+        List<float[]>? toFit = null;
+        float[][]? recent = null;
+        string? model, version;
+        lock (_gate)
+        {
+            model = _model;
+            version = _referenceVersion;
+            reference = _reference;
+            if (reference is null && _collecting.Count >= _options.DriftReferenceWindows) toFit = _collecting;
+            else if (reference is not null && _recentCount == _recent.Length) recent = [.. _recent.Select(r => (float[])r.Clone())];
+        }
+        if (toFit is not null)
+        {
+            var fitted = PopulationStability.Fit(toFit, Bins);
+            lock (_gate)
+            {
+                if (!ReferenceEquals(toFit, _collecting)) return null; // the model changed meanwhile
+                _reference = fitted;
+                _referenceWindows = toFit.Count;
+                _collecting = [];
+            }
+            Save(model!, version!, fitted, toFit.Count);
+            return null;
+        }
+        if (recent is null) return null;
+        var report = reference!.Measure(recent);
+        bool drifting = report.MeanPsi >= _options.DriftThreshold, crossed;
+        lock (_gate)
+        {
+            if (!ReferenceEquals(reference, _reference)) return null; // the model changed meanwhile
+            _last = report;
+            _lastCheckedAt = _time.GetUtcNow();
+            crossed = drifting != _drifting;
+            _drifting = drifting;
+        }
+        if (crossed)
+        {
+            string feature = FeatureName(report.MaxFeature, reference.Features);
+            _events.Publish(new DaemonEvent(_time.GetUtcNow(), drifting ? Detected : Cleared,
+                drifting
+                    ? $"{model}: inputs drifted from the reference of {version}: mean PSI {report.MeanPsi:F3} ≥ {_options.DriftThreshold:F3} over the last {report.Samples} windows (largest {report.MaxPsi:F3} on {feature})"
+                    : $"{model}: drift cleared: mean PSI {report.MeanPsi:F3} < {_options.DriftThreshold:F3} over the last {report.Samples} windows",
+                ReportJson(report, reference.Features, version)));
+        }
+        return report;
+    }
+
+    /// <summary>The <c>drift</c> object of the daemon's status.</summary>
+    public JsonObject Status()
+    {
+        lock (_gate)
+        {
+            var json = new JsonObject
+            {
+                ["state"] = _reference is null ? "collecting reference" : _recentCount < _recent.Length ? "collecting recent" : "monitoring",
+                ["threshold"] = _options.DriftThreshold,
+                ["reference_version"] = _referenceVersion,
+                ["reference_windows"] = _reference is null ? _collecting.Count : _referenceWindows,
+                ["reference_from_disk"] = _referenceFromDisk,
+                ["recent_windows"] = _recentCount,
+                ["drifting"] = _drifting,
+            };
+            if (_last is { } last && _reference is not null)
+            {
+                foreach (var (key, value) in ReportJson(last, _reference.Features, _referenceVersion)) json[key] = value?.DeepClone();
+                json["checked_at"] = _lastCheckedAt?.ToString("O");
+            }
+            if (_error is not null) json["error"] = _error;
+            return json;
+        }
+    }
+
+    /// <summary>Whether the last check found the mean PSI at or above the threshold.</summary>
+    public bool Drifting
+    {
+        get { lock (_gate) return _drifting; }
+    }
+
+    private void Restart(string model, string version, int features)
+    {
+        _model = model;
+        _referenceVersion = version;
+        _features = features;
+        _collecting = [];
+        _recent = new float[_options.DriftRecentWindows][];
+        for (int i = 0; i < _recent.Length; i++) _recent[i] = new float[features];
+        _recentNext = _recentCount = 0;
+        _reference = null;
+        _referenceFromDisk = false;
+        _last = null;
+        _drifting = false;
+        if (_stored is { } s && s.Model == model && s.Features == features && (s.Version == version || LocalVersion.IsLocal(version)))
+        {
+            _reference = s.Reference;
+            _referenceVersion = s.Version;
+            _referenceWindows = s.Windows;
+            _referenceFromDisk = true;
+        }
+    }
+
+    private void Save(string model, string version, PopulationStability reference, int windows)
+    {
+        if (_referencePath is null) return;
+        try
+        {
+            var stored = new StoredReference(model, version, reference.Features, windows, reference);
+            stored.Save(_referencePath);
+            lock (_gate) _stored = stored;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            lock (_gate) _error = $"the drift reference could not be saved to {_referencePath}: {e.Message}";
+        }
+    }
+
+    private static string FeatureName(int feature, int features) => feature == features - 1 ? "top score" : $"embedding[{feature}]";
+
+    private JsonObject ReportJson(DriftReport report, int features, string? version) => new()
+    {
+        ["psi"] = Math.Round(report.MeanPsi, 4),
+        ["max_psi"] = Math.Round(report.MaxPsi, 4),
+        ["max_feature"] = FeatureName(report.MaxFeature, features),
+        ["level"] = report.Level.ToString().ToLowerInvariant(),
+        ["score_psi"] = Math.Round(report.PerFeature[^1], 4),
+        ["windows"] = report.Samples,
+        ["threshold"] = _options.DriftThreshold,
+        ["reference_version"] = version,
+    };
+}
