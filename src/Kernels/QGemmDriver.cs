@@ -14,17 +14,19 @@ internal static unsafe class QGemmDriver
         else Block<TK, No>(job, m0, m1, p0, p1);
     }
 
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block<TK, TS>(QGemmJob* job, int m0, int m1, int p0, int p1)
         where TK : struct, IQGemmMicrokernel where TS : struct, IFlag
     {
         int mr = TK.Mr, nr = TK.Nr;
         int* acc = stackalloc int[6 * 64];
+        int* colTerm = stackalloc int[64];
         for (int p = p0; p < p1; p++)
         {
             byte* b = job->B + p * job->PanelBytes;
             int n0 = p * nr;
             int nc = Math.Min(nr, job->N - n0);
+            QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
             for (int m = m0; m < m1; m += mr)
             {
                 int rows = Math.Min(mr, m1 - m);
@@ -38,7 +40,7 @@ internal static unsafe class QGemmDriver
                     case 5: TK.Tile<Rows5, TS>(a, job->Lda, job->K, b, acc); break;
                     default: TK.Tile<Rows6, TS>(a, job->Lda, job->K, b, acc); break;
                 }
-                QGemmEpilogue.Apply(job, acc, nr, m, rows, n0, nc);
+                QGemmEpilogue.Apply(job, acc, nr, colTerm, m, rows, n0, nc);
             }
         }
     }
@@ -64,30 +66,32 @@ internal static unsafe class QGemmDriver
         }
     }
 
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TK, TR, TS>(QGemmJob* job, int m, int p0, int p1)
         where TK : struct, IQGemmMicrokernel where TR : struct, IQGemmRowMicrokernel where TS : struct, IFlag
     {
         int nr = TK.Nr;
         int* acc = stackalloc int[4 * 16];
         byte* a = job->A + m * job->Lda;
-        nint panelBytes = job->PanelBytes;
+        int* colTerm = stackalloc int[4 * 16];
         int p = p0;
         for (; p + 4 <= p1; p += 4)
-        {
-            TR.Row<Rows4, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
-            QGemmEpilogue.Apply(job, acc, 4 * nr, m, 1, p * nr, Math.Min(4 * nr, job->N - p * nr));
-        }
+            Row<TR, Rows4, TS>(job, a, m, p, nr, acc, colTerm);
         if (p + 2 <= p1)
         {
-            TR.Row<Rows2, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
-            QGemmEpilogue.Apply(job, acc, 2 * nr, m, 1, p * nr, Math.Min(2 * nr, job->N - p * nr));
+            Row<TR, Rows2, TS>(job, a, m, p, nr, acc, colTerm);
             p += 2;
         }
-        if (p < p1)
-        {
-            TR.Row<Rows1, TS>(a, job->K, job->B + p * panelBytes, panelBytes, acc);
-            QGemmEpilogue.Apply(job, acc, nr, m, 1, p * nr, Math.Min(nr, job->N - p * nr));
-        }
+        if (p < p1) Row<TR, Rows1, TS>(job, a, m, p, nr, acc, colTerm);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<TR, TP, TS>(QGemmJob* job, byte* a, int m, int p, int nr, int* acc, int* colTerm)
+        where TR : struct, IQGemmRowMicrokernel where TP : struct, IRowCount where TS : struct, IFlag
+    {
+        int n0 = p * nr, nc = Math.Min(TP.Value * nr, job->N - n0);
+        TR.Row<TP, TS>(a, job->K, job->B + p * job->PanelBytes, job->PanelBytes, acc);
+        QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+        QGemmEpilogue.Apply(job, acc, TP.Value * nr, colTerm, m, 1, n0, nc);
     }
 }

@@ -11,51 +11,97 @@ namespace EdgeAgent.Kernels;
 /// </summary>
 internal static unsafe class QGemmEpilogue
 {
-    [SkipLocalsInit]
-    public static void Apply(QGemmJob* job, int* acc, int accStride, int m0, int rows, int n0, int nc)
+    /// <summary>
+    /// What every row adds to columns [n0, n0 + nc): the bias and the activation zero-point correction
+    /// (<c>bias[n] - zaEff * colsum[n]</c>). Computed once per panel, not per tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ColumnTerms(QGemmJob* job, int n0, int nc, int* colTerm)
     {
         int zaEff = job->AZeroPointEffective;
-        int elementSize = job->Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8 ? 1 : 4;
         int* colSums = job->ColumnSums + n0;
         int* bias = job->Bias is null ? null : job->Bias + n0;
-        bool perColumnZb = job->WeightZeroPointCount > 1;
-        int* zb = job->WeightZeroPoints is null ? null : job->WeightZeroPoints + (perColumnZb ? n0 : 0);
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var za = Vector256.Create(zaEff);
+            for (; j + 8 <= nc; j += 8)
+                ((bias is null ? Vector256<int>.Zero : Vector256.Load(bias + j)) - za * Vector256.Load(colSums + j)).Store(colTerm + j);
+        }
+        for (; j < nc; j++) colTerm[j] = (bias is null ? 0 : bias[j]) - zaEff * colSums[j];
+    }
+
+    /// <summary>
+    /// Finishes <paramref name="rows"/> rows of raw dot products (stride <paramref name="accStride"/>) for columns
+    /// [n0, n0 + nc), given their <see cref="ColumnTerms"/>, into C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Apply(QGemmJob* job, int* acc, int accStride, int* colTerm, int m0, int rows, int n0, int nc)
+    {
+        if (job->WeightZeroPoints is not null) SubtractWeightZeroPointTerms(job, acc, accStride, m0, rows, n0, nc);
         bool perColumnScale = job->ScaleCount > 1;
         float* scales = job->Scales is null ? null : job->Scales + (perColumnScale ? n0 : 0);
-
-        // What every row of the tile adds: the bias and the activation zero-point correction.
-        int* colTerm = stackalloc int[nc];
-        for (int j = 0; j < nc; j++) colTerm[j] = (bias is null ? 0 : bias[j]) - zaEff * colSums[j];
-
-        for (int r = 0; r < rows; r++)
+        nint ldc = job->Ldc;
+        switch (job->Kind)
         {
-            int* raw = acc + r * accStride;
-            if (zb is not null)
+            case QGemmOutputKind.Int32:
             {
-                int rowTerm = RowTerm(job, m0 + r);
-                for (int j = 0; j < nc; j++) raw[j] -= (perColumnZb ? zb[j] : *zb) * rowTerm;
+                int* c = (int*)job->C + m0 * ldc + n0;
+                for (int r = 0; r < rows; r++) Add(acc + r * accStride, colTerm, c + r * ldc, nc);
+                break;
             }
-            byte* c = job->C + ((m0 + r) * job->Ldc + n0) * elementSize;
-            switch (job->Kind)
+            case QGemmOutputKind.Float32:
             {
-                case QGemmOutputKind.Int32: Add(raw, colTerm, (int*)c, nc); break;
-                case QGemmOutputKind.Float32: Dequantize(raw, colTerm, scales, perColumnScale, (float*)c, nc); break;
-                default: Requantize(raw, colTerm, scales, perColumnScale, job->OutputZeroPoint, job->Min, job->Max, c, nc, job->Kind == QGemmOutputKind.Int8); break;
+                float* c = (float*)job->C + m0 * ldc + n0;
+                for (int r = 0; r < rows; r++) Dequantize(acc + r * accStride, colTerm, scales, perColumnScale, c + r * ldc, nc);
+                break;
+            }
+            default:
+            {
+                byte* c = job->C + m0 * ldc + n0;
+                int zp = job->OutputZeroPoint, min = job->Min, max = job->Max;
+                bool signed = job->Kind == QGemmOutputKind.Int8;
+                for (int r = 0; r < rows; r++)
+                    Requantize(acc + r * accStride, colTerm, scales, perColumnScale, zp, min, max, c + r * ldc, nc, signed);
+                break;
             }
         }
     }
 
+    /// <summary>Asymmetric weights: acc -= zb[n] * (rowsum(a) - K * za), per row.</summary>
+    private static void SubtractWeightZeroPointTerms(QGemmJob* job, int* acc, int accStride, int m0, int rows, int n0, int nc)
+    {
+        bool perColumnZb = job->WeightZeroPointCount > 1;
+        int* zb = job->WeightZeroPoints + (perColumnZb ? n0 : 0);
+        for (int r = 0; r < rows; r++)
+        {
+            int* raw = acc + r * accStride;
+            int rowTerm = RowTerm(job, m0 + r);
+            for (int j = 0; j < nc; j++) raw[j] -= (perColumnZb ? zb[j] : *zb) * rowTerm;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add(int* raw, int* colTerm, int* c, int nc)
     {
         int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= nc; j += 8) (Vector256.Load(raw + j) + Vector256.Load(colTerm + j)).Store(c + j);
         if (Vector128.IsHardwareAccelerated)
             for (; j + 4 <= nc; j += 4) (Vector128.Load(raw + j) + Vector128.Load(colTerm + j)).Store(c + j);
         for (; j < nc; j++) c[j] = raw[j] + colTerm[j];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dequantize(int* raw, int* colTerm, float* scales, bool perColumn, float* c, int nc)
     {
         int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(*scales);
+            for (; j + 8 <= nc; j += 8)
+                (Vector256.ConvertToSingle(Vector256.Load(raw + j) + Vector256.Load(colTerm + j)) * (perColumn ? Vector256.Load(scales + j) : s)).Store(c + j);
+        }
         if (Vector128.IsHardwareAccelerated)
         {
             var s = Vector128.Create(*scales);
@@ -65,6 +111,7 @@ internal static unsafe class QGemmEpilogue
         for (; j < nc; j++) c[j] = Requantization.Dequantize(raw[j] + colTerm[j], perColumn ? scales[j] : *scales);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Requantize(int* raw, int* colTerm, float* scales, bool perColumn, int zp, int min, int max, byte* c, int nc, bool signed)
     {
         int j = 0;
