@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./build.sh bench compression [--train-samples N] [--epochs N] [--finetune-epochs N] [--baseline]:
 # the issue's pruning and distillation claims on Debian's Fashion-MNIST (issue 5). Writes
-# bench/results/compression.json and prints a table. One run, fixed seeds; about 10 minutes on one core.
+# bench/results/compression.json and prints a table. One run, fixed seeds; about 10-15 minutes on a loaded 2-core machine.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

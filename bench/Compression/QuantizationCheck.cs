@@ -9,9 +9,11 @@ namespace EdgeAgent.Bench.Compression;
 /// <summary>What static int8 quantization did to one trained model, measured as <c>exporter report</c> measures it.</summary>
 internal sealed record QuantizationOutcome(
     string Model, string Settings, int CalibrationSamples, long FloatBytes, long QuantizedBytes, int FoldedBatchNorms, ModelReport Report,
-    double FloatEngineAgreement, double FloatEngineMaxAbsDifference)
+    double FloatEngineAgreement, double FloatEngineMaxAbsDifference, long Int8WeightBytes)
 {
     public double SizeRatio => QuantizedBytes / (double)FloatBytes;
+    /// <summary>The int8 weight tensors alone against the float file: what is left is scales, int32 biases, zero points and graph.</summary>
+    public double WeightDataRatio => Int8WeightBytes / (double)FloatBytes;
 }
 
 internal static class QuantizationCheck
@@ -43,7 +45,8 @@ internal static class QuantizationCheck
         // The float model too must run the same in ONNX Runtime (no quantization step there: absolute difference).
         var (floatAgreement, floatMax) = ModelReporter.CompareEngines(reference, test);
         return new QuantizationOutcome(name, settings, calibrationSamples, floatOnnx.Length, quantizedOnnx.Length, foldedBatchNorms,
-                                       report, floatAgreement, floatMax);
+                                       report, floatAgreement, floatMax,
+                                       quantized.Graph.Initializers.Values.Where(t => t.DataType == DataType.Int8).Sum(t => t.ElementCount));
     }
 
     /// <summary>Training-set images as one-sample tensors [1, C, H, W] (with labels when asked).</summary>

@@ -1,5 +1,7 @@
 using EdgeAgent.Compression.Bundles;
 using EdgeAgent.Compression.Signing;
+using EdgeAgent.Runtime.Ir;
+using EdgeAgent.Runtime.Onnx;
 using Xunit;
 
 namespace EdgeAgent.Exporter.Tests;
@@ -129,6 +131,23 @@ public sealed class BundleCommandTests : IDisposable
     }
 
     [Fact]
+    public void PackingAModelTheRuntimeRejectsFailsWithExit1AndNoOutput()
+    {
+        // Valid protobuf, but a node reads a value nothing defines: the device's runtime would refuse it.
+        Keygen();
+        var g = new Graph { Name = "dangling" };
+        g.Inputs.Add(ValueInfo.Of("x", DataType.Float, 1, 4));
+        g.Outputs.Add(ValueInfo.Of("y", DataType.Float, 1, 4));
+        g.Nodes.Add(new Node("Add", ["x", "nowhere"], ["y"], "add"));
+        File.WriteAllBytes(_dir["dangling.onnx"], OnnxWriter.ToBytes(OnnxModel.Create(g, 17)));
+        var (code, _, err) = CliRunner.Run("pack", _dir["dangling.onnx"], "--name", "x", "--version", "1.0.0", "--key", _dir["key"], "-o", _dir["x.eab"]);
+        Assert.Equal(1, code);
+        Assert.Contains("dangling.onnx", err);
+        Assert.Contains("nowhere", err);
+        Assert.False(File.Exists(_dir["x.eab"]));
+    }
+
+    [Fact]
     public void PackWithAPublicKeyInsteadOfThePrivateKeyFails()
     {
         Keygen();
@@ -142,6 +161,12 @@ public sealed class BundleCommandTests : IDisposable
     [InlineData("keygen")]
     [InlineData("pack")]
     [InlineData("verify")]
+    [InlineData("prune")]
+    [InlineData("lowrank")]
+    [InlineData("finetune")]
+    [InlineData("distill")]
+    [InlineData("demo-model")]
+    [InlineData("publish")]
     public void EveryCommandHasHelp(string command)
     {
         var (code, output, _) = CliRunner.Run(command, "--help");

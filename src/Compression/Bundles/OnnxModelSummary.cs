@@ -1,11 +1,13 @@
-using Google.Protobuf;
+using EdgeAgent.Runtime;
+using EdgeAgent.Runtime.Ir;
+using EdgeAgent.Runtime.Onnx;
 
 namespace EdgeAgent.Compression.Bundles;
 
 /// <summary>
-/// What packing needs to know about an ONNX model without loading its weights: graph inputs and
-/// outputs (types and shapes), nodes in order and the initializer names. Reads the protobuf wire
-/// format directly and skips tensor payloads, so it is cheap even for large models.
+/// What packing needs to know about an ONNX model: graph inputs and outputs (types and shapes), nodes
+/// in order and the initializer names. Read through the runtime's own ONNX reader and validator, so a
+/// model is packed only if the device's runtime can parse it, and both sides agree on what it contains.
 /// </summary>
 public sealed class OnnxModelSummary
 {
@@ -14,150 +16,47 @@ public sealed class OnnxModelSummary
     public required IReadOnlyList<OnnxNodeSummary> Nodes { get; init; }
     public required IReadOnlySet<string> Initializers { get; init; }
 
-    // Field numbers from onnx.proto.
-    private const int ModelGraph = 7;
-    private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4;
-    private const int TensorName = 8;
-    private const int ValueInfoName = 1, ValueInfoType = 2;
-    private const int TypeTensor = 1, TensorElemType = 1, TensorShape = 2;
-    private const int ShapeDim = 1, DimValue = 1;
-
+    /// <summary>Parses <paramref name="model"/>; an unparsable or invalid model is an <see cref="InvalidDataException"/> naming <paramref name="source"/>.</summary>
     public static OnnxModelSummary Read(ReadOnlySpan<byte> model, string source = "model")
     {
-        try
+        OnnxModel parsed;
+        try { parsed = OnnxReader.Load(model.ToArray(), fileName: source); }
+        catch (ModelLoadException e)
         {
-            var input = new CodedInputStream(model.ToArray());
-            ByteString? graph = null;
-            uint tag;
-            while ((tag = input.ReadTag()) != 0)
-            {
-                if (WireFormat.GetTagFieldNumber(tag) == ModelGraph && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
-                    graph = input.ReadBytes();
-                else input.SkipLastField();
-            }
-            if (graph is null) throw new InvalidDataException($"{source}: not an ONNX model (no graph)");
-            return ReadGraph(graph, source);
+            string message = e.Message.StartsWith(source, StringComparison.Ordinal) ? e.Message : $"{source}: {e.Message}";
+            throw new InvalidDataException($"{message} (the model must be one EdgeAgent's runtime can read)", e);
         }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"{source}: not a valid ONNX protobuf ({e.Message})", e);
-        }
+        return FromGraph(parsed.Graph, source);
     }
 
-    private static OnnxModelSummary ReadGraph(ByteString graph, string source)
+    /// <summary>The summary of a graph already in memory.</summary>
+    public static OnnxModelSummary FromGraph(Graph graph, string source = "model")
     {
-        var nodes = new List<OnnxNodeSummary>();
-        var initializers = new HashSet<string>(StringComparer.Ordinal);
-        var inputs = new List<TensorSpec>();
-        var outputs = new List<TensorSpec>();
-        var g = graph.CreateCodedInput();
-        uint tag;
-        while ((tag = g.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagWireType(tag) != WireFormat.WireType.LengthDelimited) { g.SkipLastField(); continue; }
-            switch (WireFormat.GetTagFieldNumber(tag))
-            {
-                case GraphNode: nodes.Add(ReadNode(g.ReadBytes(), nodes.Count)); break;
-                case GraphInitializer: initializers.Add(ReadTensorName(g.ReadBytes())); break;
-                case GraphInput: inputs.Add(ReadValueInfo(g.ReadBytes())); break;
-                case GraphOutput: outputs.Add(ReadValueInfo(g.ReadBytes())); break;
-                default: g.SkipLastField(); break;
-            }
-        }
-        if (outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no outputs");
+        var initializers = new HashSet<string>(graph.Initializers.Keys, StringComparer.Ordinal);
         // Before IR version 4 initializers were also listed as inputs; they are not inputs a caller feeds.
-        inputs.RemoveAll(i => initializers.Contains(i.Name));
+        var inputs = graph.Inputs.Where(i => !initializers.Contains(i.Name)).Select(i => Spec(i, source)).ToList();
+        var outputs = graph.Outputs.Select(o => Spec(o, source)).ToList();
+        if (outputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no outputs");
         if (inputs.Count == 0) throw new InvalidDataException($"{source}: the graph has no inputs");
+        var nodes = graph.Nodes.Select((n, i) => new OnnxNodeSummary(n.Name.Length > 0 ? n.Name : $"{n.OpType}_{i}", n.OpType, [.. n.Inputs], [.. n.Outputs])).ToList();
         return new OnnxModelSummary { Inputs = inputs, Outputs = outputs, Nodes = nodes, Initializers = initializers };
     }
 
-    private static OnnxNodeSummary ReadNode(ByteString bytes, int index)
+    // A symbolic or unknown dimension (typically the batch) is -1 in the manifest; an unknown rank is no dims.
+    private static TensorSpec Spec(ValueInfo value, string source) => new()
     {
-        var inputs = new List<string>();
-        var outputs = new List<string>();
-        string name = "", opType = "";
-        var s = bytes.CreateCodedInput();
-        uint tag;
-        while ((tag = s.ReadTag()) != 0)
-        {
-            switch (WireFormat.GetTagFieldNumber(tag))
-            {
-                case NodeInput: inputs.Add(s.ReadString()); break;
-                case NodeOutput: outputs.Add(s.ReadString()); break;
-                case NodeName: name = s.ReadString(); break;
-                case NodeOpType: opType = s.ReadString(); break;
-                default: s.SkipLastField(); break;
-            }
-        }
-        return new OnnxNodeSummary(name.Length > 0 ? name : $"{opType}_{index}", opType, inputs, outputs);
-    }
+        Name = value.Name,
+        ElementType = ElementTypeName(value.ElementType, $"{source}: '{value.Name}'"),
+        Shape = value.Shape?.Select(d => d.Value is { } v && v >= 0 ? v : -1).ToArray() ?? [],
+    };
 
-    private static string ReadTensorName(ByteString bytes)
+    /// <summary>The manifest's element type name ("float32", "int8", ...) of a graph input or output.</summary>
+    public static string ElementTypeName(DataType type, string where) => type switch
     {
-        var s = bytes.CreateCodedInput();
-        uint tag;
-        string name = "";
-        while ((tag = s.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == TensorName) name = s.ReadString();
-            else s.SkipLastField();
-        }
-        return name;
-    }
-
-    private static TensorSpec ReadValueInfo(ByteString bytes)
-    {
-        var s = bytes.CreateCodedInput();
-        string name = "";
-        int elemType = 0;
-        var shape = new List<long>();
-        uint tag;
-        while ((tag = s.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == ValueInfoName) { name = s.ReadString(); continue; }
-            if (WireFormat.GetTagFieldNumber(tag) != ValueInfoType) { s.SkipLastField(); continue; }
-            var type = s.ReadBytes().CreateCodedInput();
-            uint t;
-            while ((t = type.ReadTag()) != 0)
-            {
-                if (WireFormat.GetTagFieldNumber(t) != TypeTensor) { type.SkipLastField(); continue; }
-                var tensor = type.ReadBytes().CreateCodedInput();
-                uint u;
-                while ((u = tensor.ReadTag()) != 0)
-                {
-                    if (WireFormat.GetTagFieldNumber(u) == TensorElemType) elemType = tensor.ReadInt32();
-                    else if (WireFormat.GetTagFieldNumber(u) == TensorShape)
-                    {
-                        var shapeInput = tensor.ReadBytes().CreateCodedInput();
-                        uint v;
-                        while ((v = shapeInput.ReadTag()) != 0)
-                        {
-                            if (WireFormat.GetTagFieldNumber(v) != ShapeDim) { shapeInput.SkipLastField(); continue; }
-                            var dim = shapeInput.ReadBytes().CreateCodedInput();
-                            long value = -1;
-                            uint w;
-                            while ((w = dim.ReadTag()) != 0)
-                            {
-                                if (WireFormat.GetTagFieldNumber(w) == DimValue) value = dim.ReadInt64();
-                                else dim.SkipLastField();
-                            }
-                            shape.Add(value >= 0 ? value : -1);
-                        }
-                    }
-                    else tensor.SkipLastField();
-                }
-            }
-        }
-        return new TensorSpec { Name = name, ElementType = ElementTypeName(elemType), Shape = [.. shape] };
-    }
-
-    /// <summary>ONNX TensorProto.DataType number to the manifest's element type name.</summary>
-    public static string ElementTypeName(int onnxType) => onnxType switch
-    {
-        1 => "float32", 2 => "uint8", 3 => "int8", 4 => "uint16", 5 => "int16", 6 => "int32", 7 => "int64",
-        8 => "string", 9 => "bool", 10 => "float16", 11 => "float64", 12 => "uint32", 13 => "uint64", 16 => "bfloat16",
-        _ => throw new InvalidDataException($"element type {onnxType} is not supported in a bundle manifest"),
+        DataType.Float or DataType.UInt8 or DataType.Int8 or DataType.UInt16 or DataType.Int16 or DataType.Int32 or DataType.Int64
+            or DataType.String or DataType.Bool or DataType.Float16 or DataType.Double or DataType.UInt32 or DataType.UInt64
+            or DataType.BFloat16 => type.ToName(),
+        _ => throw new InvalidDataException($"{where}: element type {type.ToName()} is not supported in a bundle manifest"),
     };
 
     private static readonly HashSet<string> s_weightOps = new(StringComparer.Ordinal) { "Gemm", "MatMul", "Conv", "ConvTranspose", "QLinearMatMul", "QLinearConv", "MatMulInteger", "ConvInteger" };

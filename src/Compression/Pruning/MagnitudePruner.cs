@@ -8,7 +8,8 @@ public sealed record PrunedLayer(string Node, string OpType, long ParametersBefo
 /// <summary>
 /// Magnitude pruning of Conv, Gemm and MatMul weights.
 /// Unstructured: the smallest |w| of each layer become 0 (the file compresses; kernels see the same shapes).
-/// Structured: whole output channels with the smallest L2 norm are removed, with their biases, the
+/// Structured: whole output channels of least magnitude are removed (the channel's weight norm times its
+/// gains along the path to the next weight layer, see <c>ChannelImportance</c>), with their biases, the
 /// BatchNormalization entries that follow, and the matching input channels of the next weight layer
 /// (through Relu-like ops, pooling, Flatten and depthwise convolutions, whose channels go with them:
 /// in a MobileNet block the pointwise layer's channels are the next depthwise layer's), so the model
@@ -62,14 +63,7 @@ public static class MagnitudePruner
             var path = FollowChannels(g, node.Outputs[0], outputs);
             if (path is null || path.Depthwise.Any(dw => dw.GetInt("group", 1) != channels)) continue;
 
-            // Channel importance: L2 norm of its weights.
-            var norms = new double[channels];
-            var span = w.Span<float>();
-            for (int i = 0; i < span.Length; i++)
-            {
-                int c = node.OpType == "Conv" ? i / (span.Length / channels) : transB ? i / w.Shape[1] : i % w.Shape[1];
-                norms[c] += span[i] * (double)span[i];
-            }
+            var norms = ChannelImportance(g, node, w, channels, transB, path);
             var kept = Enumerable.Range(0, channels).OrderByDescending(c => norms[c]).Take(keep).Order().ToArray();
             long before = w.ElementCount;
 
@@ -103,6 +97,67 @@ public static class MagnitudePruner
         // Declared shapes of intermediate values are stale now.
         g.ValueInfos.Clear();
         return result;
+    }
+
+    /// <summary>
+    /// How much of a channel's signal reaches the next weight layer, without data: the L2 norm of the
+    /// channel's weights, times the gain |γ|/√(var+ε) of every BatchNormalization on its path, times the
+    /// norm of its depthwise filters, times the norm of the weights that read it. A BN renormalises
+    /// its input, so the producer's weight norm alone says little (the scaled-down channel comes back
+    /// at full size); the reading side tells a channel the next layer ignores from one it relies on.
+    /// </summary>
+    private static double[] ChannelImportance(Graph g, Node node, Tensor w, int channels, bool transB, ChannelPath path)
+    {
+        var norms = new double[channels];
+        var span = w.Span<float>();
+        for (int i = 0; i < span.Length; i++)
+        {
+            int c = node.OpType == "Conv" ? i / (span.Length / channels) : transB ? i / w.Shape[1] : i % w.Shape[1];
+            norms[c] += span[i] * (double)span[i];
+        }
+        for (int c = 0; c < channels; c++) norms[c] = Math.Sqrt(norms[c]);
+        foreach (var bn in path.BatchNorms)
+        {
+            var gamma = g.Initializers[bn.Inputs[1]].Span<float>();
+            var variance = g.Initializers[bn.Inputs[4]].Span<float>();
+            double epsilon = bn.GetFloat("epsilon", 1e-5f);
+            for (int c = 0; c < channels; c++) norms[c] *= Math.Abs(gamma[c]) / Math.Sqrt(variance[c] + epsilon);
+        }
+        foreach (var dw in path.Depthwise)
+            MultiplyByBlockNorms(norms, g.Initializers[dw.Inputs[1]].Span<float>(), channels);
+        if (path.Consumers.Count > 0)
+        {
+            var reading = new double[channels];
+            foreach (var next in path.Consumers)
+            {
+                var nw = g.Initializers[next.Inputs[1]];
+                var values = nw.Span<float>();
+                // Conv [M, C, k…] and Gemm with transB [N, K] read channel c in column block c; Gemm [K, N] in row block c.
+                bool rows = next.OpType == "Gemm" && next.GetInt("transB", 0) == 0;
+                int inputs = next.OpType == "Gemm" ? (rows ? nw.Shape[0] : nw.Shape[1]) : nw.Shape[1];
+                int inner = next.OpType == "Conv" ? values.Length / (nw.Shape[0] * inputs) : 1;
+                int block = Math.Max(1, inputs / channels);
+                if (block * channels != inputs) return norms; // the rewiring step reports the mismatch
+                for (int i = 0; i < values.Length; i++)
+                {
+                    int input = rows ? i / nw.Shape[1] : i / inner % inputs;
+                    reading[input / block] += values[i] * (double)values[i];
+                }
+            }
+            for (int c = 0; c < channels; c++) norms[c] *= Math.Sqrt(reading[c]);
+        }
+        return norms;
+    }
+
+    private static void MultiplyByBlockNorms(double[] norms, ReadOnlySpan<float> weights, int channels)
+    {
+        int per = weights.Length / channels;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0;
+            foreach (var v in weights.Slice(c * per, per)) sum += v * (double)v;
+            norms[c] *= Math.Sqrt(sum);
+        }
     }
 
     private sealed record ChannelPath(List<Node> Consumers, List<Node> BatchNorms, List<Node> Depthwise, int FlattenBlock);
