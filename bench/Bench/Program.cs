@@ -6,6 +6,7 @@ public static class Program
     private static readonly Dictionary<string, Func<string[], int>> Suites = new()
     {
         ["kernels"] = Kernels.KernelsBench.Run,
+        ["models"] = Models.ModelsBench.Run,
     };
 
     public static int Main(string[] args)

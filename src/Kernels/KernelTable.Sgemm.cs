@@ -7,6 +7,23 @@ public sealed partial class KernelTable
     partial void FillFloat() => _floatPath = SimdPaths.For(Isa);
 
     /// <summary>
+    /// The vector code <see cref="Sgemm"/> runs for this table (<c>scalar</c>, <c>neon</c>, <c>avx2</c>, <c>avx512</c>):
+    /// float kernels gain nothing from dot-product or VNNI instructions, so this can differ from <see cref="Name"/>.
+    /// </summary>
+    public string SgemmPathName => PathName(_floatPath);
+
+    /// <summary>The vector code the float <see cref="DepthwiseConv(in WindowGeometry, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, FloatActivation, Span{float}, int, int)"/> runs (AVX-512 tables use the AVX2 kernel).</summary>
+    public string DepthwiseFloatPathName => PathName(_floatPath == SimdPath.Avx512 ? SimdPath.Avx2 : _floatPath);
+
+    private static string PathName(SimdPath path) => path switch
+    {
+        SimdPath.Neon => "neon",
+        SimdPath.Avx2 => "avx2",
+        SimdPath.Avx512 => "avx512",
+        _ => "scalar",
+    };
+
+    /// <summary>
     /// Float GEMM for inference (ONNX MatMul/Gemm): <c>C = activation(A · B + bias)</c> with B prepacked by
     /// <see cref="SgemmPacking.Pack"/> or <see cref="SgemmPacking.PackTransposed"/>. Every element is computed as
     /// a sequential fused multiply-add chain over k starting from its bias, so every path gives the same bits.

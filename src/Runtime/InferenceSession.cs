@@ -14,8 +14,9 @@ public sealed record NodeReport(string Node, string OpType, string KernelPath);
 /// in one arena, kernels bound. Later Runs with the same shapes allocate nothing.
 /// Not thread-safe: one Run at a time per session.
 /// </summary>
-public sealed class InferenceSession
+public sealed class InferenceSession : IDisposable
 {
+    private readonly KernelResources _resources;
     private readonly Graph _graph;
     private readonly long _opset;
     private readonly ValueInfo[] _inputs;
@@ -33,6 +34,8 @@ public sealed class InferenceSession
     {
         Model = model;
         Options = options;
+        if (options.Threads < 1) throw new ArgumentException($"SessionOptions.Threads must be at least 1, got {options.Threads}");
+        _resources = new KernelResources(EdgeAgent.Kernels.KernelTable.Current, options.Threads > 1 ? new EdgeAgent.Kernels.WorkerPool(options.Threads) : null);
         _graph = model.Graph;
         _opset = model.OnnxOpset;
         var unsupported = OperatorRegistry.Unsupported(_graph);
@@ -99,7 +102,7 @@ public sealed class InferenceSession
     {
         try
         {
-            _plan = Planner.Build(_graph, _opset, states, Options.Limits);
+            _plan = Planner.Build(_graph, _opset, states, Options.Limits, _resources);
             return true;
         }
         catch (ShapeDependsOnValuesException)
@@ -150,7 +153,7 @@ public sealed class InferenceSession
         var eager = new ValueState[inputs.Length];
         for (int k = 0; k < inputs.Length; k++) eager[k] = ValueState.Of(inputs[k]);
         ExecutionPlan folded;
-        try { folded = Planner.Build(_graph, _opset, eager, Options.Limits); }
+        try { folded = Planner.Build(_graph, _opset, eager, Options.Limits, _resources); }
         catch (ModelLoadException e) { throw new InferenceException(e.Message, e); }
         _eagerOutputs = folded.OutputViews;
         return _eagerOutputs;
@@ -175,4 +178,7 @@ public sealed class InferenceSession
             if (!ok) throw new ArgumentException($"input '{info.Name}' has shape {t}, the model declares [{string.Join(",", shape)}]");
         }
     }
+
+    /// <summary>Stops the session's worker threads (sessions with Threads = 1 hold none).</summary>
+    public void Dispose() => _resources.Pool?.Dispose();
 }

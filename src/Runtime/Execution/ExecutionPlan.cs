@@ -41,4 +41,20 @@ public sealed class ExecutionPlan
             throw new InferenceException($"node '{steps[s].Node.DisplayName}' ({steps[s].Node.OpType}) failed: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Runs the plan once with the current inputs, adding each step's wall time (in <see cref="System.Diagnostics.Stopwatch"/>
+    /// ticks) to <paramref name="ticks"/> (one entry per step in <see cref="StepList"/> order): per-node profiling.
+    /// </summary>
+    public void ExecuteTimed(Span<long> ticks)
+    {
+        if (ticks.Length < Steps.Length) throw new ArgumentException($"{ticks.Length} tick counters for {Steps.Length} steps", nameof(ticks));
+        var steps = Steps;
+        for (int s = 0; s < steps.Length; s++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            steps[s].Kernel.Run(steps[s].Inputs, steps[s].Outputs);
+            ticks[s] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        }
+    }
 }

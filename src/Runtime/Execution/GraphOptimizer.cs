@@ -7,6 +7,9 @@ public static class GraphOptimizer
 {
     public static void Optimize(OnnxModel model)
     {
+        BatchNormFolding.Run(model.Graph);
+        QdqFusion.Run(model.Graph, model.OnnxOpset);
+        ActivationFusion.Run(model.Graph, model.OnnxOpset);
         DeadNodeElimination.Run(model.Graph);
     }
 }

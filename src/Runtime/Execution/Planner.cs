@@ -13,7 +13,8 @@ public static class Planner
     private const int Alignment = 64;
 
     /// <param name="inputs">Per runtime input: its type and shape, and its value when planning one Run eagerly.</param>
-    public static ExecutionPlan Build(Graph graph, long opset, IReadOnlyList<ValueState> inputs, LoadLimits? limits = null)
+    public static ExecutionPlan Build(Graph graph, long opset, IReadOnlyList<ValueState> inputs, LoadLimits? limits = null,
+        KernelResources? resources = null)
     {
         limits ??= LoadLimits.Default;
         var runtimeInputs = graph.RuntimeInputs.ToList();
@@ -39,7 +40,7 @@ public static class Planner
                 ins[k] = st;
                 allConstant &= st.Constant is not null;
             }
-            var ctx = new CompileContext(node, opset, ins, limits.MaxTensorBytes);
+            var ctx = new CompileContext(node, opset, ins, limits.MaxTensorBytes, resources);
             OpKernel kernel;
             try { kernel = compiler(ctx); }
             catch (Exception e) when (e is not (ModelLoadException or ShapeDependsOnValuesException or OutOfMemoryException))

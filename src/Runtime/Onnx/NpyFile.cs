@@ -7,7 +7,8 @@ namespace EdgeAgent.Runtime.Onnx;
 /// <summary>NumPy <c>.npy</c> files (format versions 1-3, C order, little-endian) to and from tensors.</summary>
 public static class NpyFile
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // A u8 string literal would encode U+0093 as UTF-8 (C2 93); NumPy's magic is the single byte 0x93.
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static Tensor Read(string path, LoadLimits? limits = null)
     {

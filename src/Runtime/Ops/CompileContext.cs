@@ -1,3 +1,4 @@
+using EdgeAgent.Runtime.Execution;
 using EdgeAgent.Runtime.Ir;
 
 namespace EdgeAgent.Runtime.Ops;
@@ -27,8 +28,12 @@ public sealed class CompileContext
     /// <summary>Largest tensor an output or a precomputed table may occupy.</summary>
     public long MaxTensorBytes { get; }
 
-    public CompileContext(Node node, long opset, ValueState?[] inputs, long maxTensorBytes = 1L << 30)
+    /// <summary>The kernel table weights are packed for and the worker pool kernels split work over.</summary>
+    public KernelResources Resources { get; }
+
+    public CompileContext(Node node, long opset, ValueState?[] inputs, long maxTensorBytes = 1L << 30, KernelResources? resources = null)
     {
+        Resources = resources ?? KernelResources.Default;
         MaxTensorBytes = maxTensorBytes;
         Node = node;
         Opset = opset;

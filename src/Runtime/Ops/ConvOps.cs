@@ -7,11 +7,14 @@ internal static class ConvOps
 {
     public static void Register(Dictionary<string, OpCompiler> ops)
     {
-        ops["Conv"] = Conv;
+        ops["Conv"] = c => Conv(c, FusedActivation.None);
         ops["ConvTranspose"] = ConvTranspose;
     }
 
-    private static OpKernel Conv(CompileContext c)
+    /// <summary>Conv with an activation folded in by <see cref="Execution.ActivationFusion"/>.</summary>
+    public static void RegisterFused(Dictionary<string, OpCompiler> ops) => ops["Conv"] = c => Conv(c, FusedActivation.Of(c));
+
+    private static OpKernel Conv(CompileContext c, FusedActivation activation)
     {
         c.RequireType(0, DataType.Float);
         c.RequireType(1, DataType.Float);
@@ -27,20 +30,25 @@ internal static class ConvOps
         var geo = ConvGeometry.Of(c, x[2..], kernel);
         if (c.HasInput(2) && (c.InputShape(2).Length != 1 || c.InputShape(2)[0] != m)) throw c.Error("input #2 'B'", $"shape must be [{m}]");
         c.SetOutput(0, DataType.Float, [batch, m, .. geo.Output]);
-        return new FloatConvKernel(geo, batch, channels, m, group);
+        return FloatConv2DKernel.TryCreate(c, geo, group, activation) ?? new FloatConvKernel(geo, batch, channels, m, group, activation);
     }
 
-    /// <summary>im2col + GEMM per group; 1x1 stride-1 unpadded convolutions skip the gather.</summary>
+    /// <summary>
+    /// The general path (any spatial rank, weights computed at run time): im2col + GEMM per group; 1x1
+    /// stride-1 unpadded convolutions skip the gather.
+    /// </summary>
     private sealed class FloatConvKernel : OpKernel
     {
+        private readonly FusedActivation _activation;
         private readonly ConvGeometry _g;
         private readonly int _batch, _channels, _m, _group, _cg, _mg, _kdim;
         private readonly int[] _table;
         private readonly float[] _col;
         private readonly bool _pointwise;
 
-        public FloatConvKernel(ConvGeometry g, int batch, int channels, int m, int group)
+        public FloatConvKernel(ConvGeometry g, int batch, int channels, int m, int group, FusedActivation activation)
         {
+            _activation = activation;
             _g = g; _batch = batch; _channels = channels; _m = m; _group = group;
             _cg = channels / group; _mg = m / group; _kdim = _cg * g.KernelSize;
             _pointwise = g.KernelSize == 1 && g.InputSize == g.OutputSize && g.PadBegin.All(p => p == 0) && g.Strides.All(s => s == 1);
@@ -48,7 +56,7 @@ internal static class ConvOps
             _col = _pointwise ? [] : new float[_kdim * g.OutputSize];
         }
 
-        public override string Path => _pointwise ? "sgemm-1x1" : "im2col-sgemm";
+        public override string Path => (_pointwise ? "reference.gemm" : "reference.im2col-gemm") + _activation.PathSuffix;
 
         public override void Run(Tensor?[] inputs, Tensor[] outputs)
         {
@@ -83,6 +91,7 @@ internal static class ConvOps
                             System.Numerics.Tensors.TensorPrimitives.Add(yg.Slice(j * outSize, outSize), bias[gi * _mg + j], yg.Slice(j * outSize, outSize));
                 }
             }
+            if (_activation.Kind != FusedActivationKind.None) _activation.ApplyAll(y);
         }
     }
 
@@ -183,6 +192,6 @@ internal static class ConvOps
                         if (!bias.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(plane, bias[gi * mg + j], plane);
                     }
                 }
-        }, "col2im-sgemm");
+        }, "reference.col2im-gemm");
     }
 }

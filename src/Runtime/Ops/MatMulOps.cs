@@ -7,8 +7,15 @@ internal static class MatMulOps
 {
     public static void Register(Dictionary<string, OpCompiler> ops)
     {
-        ops["MatMul"] = MatMul;
-        ops["Gemm"] = Gemm;
+        ops["MatMul"] = c => MatMul(c, FusedActivation.None);
+        ops["Gemm"] = c => Gemm(c, FusedActivation.None);
+    }
+
+    /// <summary>MatMul and Gemm with an activation folded in by <see cref="Execution.ActivationFusion"/>.</summary>
+    public static void RegisterFused(Dictionary<string, OpCompiler> ops)
+    {
+        ops["MatMul"] = c => MatMul(c, FusedActivation.Of(c));
+        ops["Gemm"] = c => Gemm(c, FusedActivation.Of(c));
     }
 
     /// <summary>Shapes of a batched matrix product and the per-batch offsets of A and B.</summary>
@@ -56,22 +63,24 @@ internal static class MatMulOps
         }
     }
 
-    private static OpKernel MatMul(CompileContext c)
+    private static OpKernel MatMul(CompileContext c, FusedActivation activation)
     {
         c.RequireType(0, DataType.Float);
         c.RequireType(1, DataType.Float);
         var s = BatchedShape.Of(c, c.InputShape(0), c.InputShape(1));
         c.SetOutput(0, DataType.Float, s.Output);
         int m = s.M, n = s.N, k = s.K;
+        if (FloatGemmKernel.TryMatMul(c, activation) is { } fast) return fast;
         return new DelegateKernel((i, o) =>
         {
             var a = i[0]!.Span<float>(); var b = i[1]!.Span<float>(); var y = o[0].Span<float>();
             for (int t = 0; t < s.Batches; t++)
                 FloatGemm.Multiply(m, n, k, a.Slice(s.OffsetA[t]), k, b.Slice(s.OffsetB[t]), n, y.Slice(t * m * n), n, false);
-        }, "sgemm");
+            if (activation.Kind != FusedActivationKind.None) activation.ApplyAll(y);
+        }, "reference.gemm" + activation.PathSuffix);
     }
 
-    private static OpKernel Gemm(CompileContext c)
+    private static OpKernel Gemm(CompileContext c, FusedActivation activation)
     {
         c.RequireType(0, DataType.Float);
         c.RequireType(1, DataType.Float);
@@ -95,6 +104,7 @@ internal static class MatMulOps
             bias = new Broadcast(outShape, [cs]);
         }
         c.SetOutput(0, DataType.Float, outShape);
+        if (FloatGemmKernel.TryGemm(c, m, n, k, ta, tb, alpha, beta, activation) is { } fast) return fast;
         var at = ta ? new float[m * k] : null;
         // A constant B is laid out once, at compile time, as Bt [N,K] for dot-product rows.
         var constB = c.Constant(1);
@@ -127,6 +137,7 @@ internal static class MatMulOps
                     for (int j = 0; j < inner; j++) y[r * inner + j] += beta * cv[oc + j * sc];
                 }
             }
-        }, "sgemm");
+            if (activation.Kind != FusedActivationKind.None) activation.ApplyAll(y);
+        }, "reference.gemm" + activation.PathSuffix);
     }
 }

@@ -10,6 +10,16 @@ public static class OperatorRegistry
     public const long MaxOpset = 21;
 
     private static readonly FrozenDictionary<string, OpCompiler> s_ops = Build();
+    private static readonly FrozenDictionary<string, OpCompiler> s_fused = BuildFused();
+
+    private static FrozenDictionary<string, OpCompiler> BuildFused()
+    {
+        var ops = new Dictionary<string, OpCompiler>(StringComparer.Ordinal);
+        QuantizedOps.RegisterFused(ops);
+        ConvOps.RegisterFused(ops);
+        MatMulOps.RegisterFused(ops);
+        return ops.ToFrozenDictionary(StringComparer.Ordinal);
+    }
 
     private static FrozenDictionary<string, OpCompiler> Build()
     {
@@ -35,10 +45,12 @@ public static class OperatorRegistry
 
     public static bool IsSupported(Node node) => IsSupported(node.Domain, node.OpType);
 
+    /// <summary>The compiler of a node: ONNX operators, and the fused nodes the graph optimizer creates.</summary>
     public static OpCompiler? Find(Node node) =>
-        node.Domain is "" or "ai.onnx" && s_ops.TryGetValue(node.OpType, out var c) ? c : null;
+        node.Domain is "" or "ai.onnx" && s_ops.TryGetValue(node.OpType, out var c) ? c
+        : node.Domain == Execution.QdqFusion.FusedDomain && s_fused.TryGetValue(node.OpType, out var f) ? f : null;
 
     /// <summary>Nodes of <paramref name="graph"/> we cannot run, as "name (Domain:OpType)".</summary>
     public static IReadOnlyList<string> Unsupported(Graph graph) =>
-        graph.Nodes.Where(n => !IsSupported(n)).Select(n => $"{n.DisplayName} ({(n.Domain.Length > 0 ? n.Domain + ":" : "")}{n.OpType})").ToList();
+        graph.Nodes.Where(n => Find(n) is null).Select(n => $"{n.DisplayName} ({(n.Domain.Length > 0 ? n.Domain + ":" : "")}{n.OpType})").ToList();
 }

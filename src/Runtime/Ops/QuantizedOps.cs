@@ -20,6 +20,25 @@ internal static class QuantizedOps
         ops["QLinearConv"] = c => Conv(c, quantizedOutput: true);
     }
 
+    /// <summary>The int8 nodes <see cref="Execution.QdqFusion"/> creates: they only exist on the kernel paths.</summary>
+    public static void RegisterFused(Dictionary<string, OpCompiler> ops)
+    {
+        ops["QLinearConv"] = c => Conv(c, quantizedOutput: true, fused: true);
+        ops["QLinearMatMul"] = FusedMatMul;
+    }
+
+    private static OpKernel FusedMatMul(CompileContext c)
+    {
+        c.RequireType(0, DataType.UInt8, DataType.Int8);
+        var a = c.InputShape(0);
+        var w = c.InputShape(3);
+        if (a.Length == 0 || w.Length != 2) throw c.Error("inputs", $"A {Tensor.FormatShape(a)} and W {Tensor.FormatShape(w)} do not fit a fused int8 GEMM");
+        int n = c.Int("transB", 0) != 0 ? w[0] : w[1];
+        c.SetOutput(0, c.InputType(7), [.. a[..^1], n]);
+        return Int8GemmKernel.TryCreate(c, quantizedOutput: true)
+            ?? throw c.Error("inputs", "the fused int8 GEMM needs constant weights and per-tensor activation parameters");
+    }
+
     private static readonly DataType[] s_quantTypes = [DataType.UInt8, DataType.Int8, DataType.UInt16, DataType.Int16, DataType.Int32];
 
     /// <summary>(outer, dim, inner) around the quantization axis, or per tensor when the scale has one element.</summary>
@@ -178,6 +197,7 @@ internal static class QuantizedOps
         int m = s.M, n = s.N, k = s.K;
         DataType outType = quantizedOutput ? c.InputType(7) : DataType.Int32;
         c.SetOutput(0, outType, s.Output);
+        if (Int8GemmKernel.TryCreate(c, quantizedOutput) is { } fast) return fast;
         int azpIn = quantizedOutput ? 2 : 2, bzpIn = quantizedOutput ? 5 : 3;
         int aCount = ConvGeometry.Product(c.InputShape(ia)), bCount = ConvGeometry.Product(c.InputShape(ib));
         var aw = new int[aCount]; var bw = new int[bCount]; var acc = new int[m * n];
@@ -214,7 +234,7 @@ internal static class QuantizedOps
         }, "int8-gemm-reference");
     }
 
-    private static OpKernel Conv(CompileContext c, bool quantizedOutput)
+    private static OpKernel Conv(CompileContext c, bool quantizedOutput, bool fused = false)
     {
         int ix = 0, iw = quantizedOutput ? 3 : 1;
         c.RequireType(ix, DataType.UInt8, DataType.Int8);
@@ -229,6 +249,8 @@ internal static class QuantizedOps
         var geo = ConvGeometry.Of(c, x[2..], kernel);
         DataType outType = quantizedOutput ? c.InputType(7) : DataType.Int32;
         c.SetOutput(0, outType, [batch, m, .. geo.Output]);
+        if (Int8ConvKernel.TryCreate(c, quantizedOutput, geo, group) is { } fast) return fast;
+        if (fused) throw c.Error("inputs", "the fused int8 convolution needs constant weights, per-tensor activation parameters and 1-D or 2-D input");
         int cg = channels / group, mg = m / group, ks = geo.KernelSize, kdim = cg * ks, inSize = geo.InputSize, outSize = geo.OutputSize;
         var table = geo.GatherTable();
         int xzpIn = 2, wzpIn = quantizedOutput ? 5 : 3;
