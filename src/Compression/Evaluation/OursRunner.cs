@@ -11,7 +11,9 @@ public sealed class OursRunner : ModelRunner
 
     public OursRunner(OnnxModel model, bool optimize = true)
     {
-        _session = InferenceSession.FromModel(model, new SessionOptions { Optimize = optimize });
+        // The session rewrites the graph it is given (QDQ fusion); callers keep using theirs (e.g. with ONNX Runtime).
+        var own = Runtime.Onnx.OnnxReader.Load(Runtime.Onnx.OnnxWriter.ToBytes(model), validate: false);
+        _session = InferenceSession.FromModel(own, new SessionOptions { Optimize = optimize });
         _names = _session.Outputs.Select(o => o.Name).ToArray();
     }
 
