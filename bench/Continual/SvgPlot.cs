@@ -3,7 +3,7 @@ using System.Text;
 
 namespace EdgeAgent.Bench.Continual;
 
-/// <summary>A minimal line chart as a standalone SVG: axes, grid, one polyline with markers per series.</summary>
+/// <summary>A minimal line chart as a standalone SVG: axes, grid, one polyline with markers per series, a legend.</summary>
 internal sealed class SvgPlot
 {
     private static readonly string[] Palette = ["#d62728", "#7f7f7f", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"];
@@ -43,9 +43,30 @@ internal sealed class SvgPlot
             _svg.Append($"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{string.Join(' ', points)}\"/>\n");
             for (int i = 0; i < series[s].Values.Length; i++)
                 _svg.Append($"<circle cx=\"{F(X(i))}\" cy=\"{F(top + ph - ph * Math.Clamp(series[s].Values[i], 0, 1))}\" r=\"3\" fill=\"{colour}\"/>\n");
-            double ly = top + ph + 50 + 0 * s, lx = left + s * (pw / Math.Max(1, series.Count));
-            _svg.Append($"<line x1=\"{F(lx)}\" y1=\"{F(ly)}\" x2=\"{F(lx + 18)}\" y2=\"{F(ly)}\" stroke=\"{colour}\" stroke-width=\"3\"/>\n");
-            _svg.Append($"<text x=\"{F(lx + 22)}\" y=\"{F(ly + 4)}\">{Escape(series[s].Name)}</text>\n");
+        }
+        Legend(left + 10, top + ph - 10, series.Select(x => x.Name).ToList());
+        _svg.Append($"<text transform=\"translate({F(x0 + 14)},{F(top + ph / 2)}) rotate(-90)\" text-anchor=\"middle\">accuracy</text>\n");
+    }
+
+    /// <summary>
+    /// A boxed legend, one row per series (line and marker in its colour, then its name), anchored by its
+    /// bottom-left corner: the low-left corner of these charts is empty, as accuracy starts high.
+    /// </summary>
+    private void Legend(double x, double bottom, IReadOnlyList<string> names)
+    {
+        string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
+        const double Row = 18, Pad = 8;
+        double width = Pad * 2 + 30 + names.Max(n => n.Length) * 7.0;
+        double height = Pad * 2 + Row * names.Count - 4;
+        double y = bottom - height;
+        _svg.Append($"<rect x=\"{F(x)}\" y=\"{F(y)}\" width=\"{F(width)}\" height=\"{F(height)}\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#999\"/>\n");
+        for (int s = 0; s < names.Count; s++)
+        {
+            string colour = Palette[s % Palette.Length];
+            double ry = y + Pad + Row * s + 6;
+            _svg.Append($"<line x1=\"{F(x + Pad)}\" y1=\"{F(ry)}\" x2=\"{F(x + Pad + 22)}\" y2=\"{F(ry)}\" stroke=\"{colour}\" stroke-width=\"2\"/>\n");
+            _svg.Append($"<circle cx=\"{F(x + Pad + 11)}\" cy=\"{F(ry)}\" r=\"3\" fill=\"{colour}\"/>\n");
+            _svg.Append($"<text x=\"{F(x + Pad + 30)}\" y=\"{F(ry + 4)}\">{Escape(names[s])}</text>\n");
         }
     }
 

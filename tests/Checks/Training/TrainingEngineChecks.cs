@@ -10,8 +10,9 @@ public static class TrainingEngineChecks
         checks.Add(new("training", "blas.products-match-naive", () =>
         {
             var random = new Random(1);
-            // Sizes straddle the 4-row block, the 2-vector column block and the scalar tail.
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (4, 16, 3), (5, 19, 7), (9, 33, 17), (3, 7, 64), (13, 40, 2) })
+            // Sizes straddle the kernel's row tiles, its 16-column panels (and the narrower last one), and
+            // K above 512, where the panel scratch is rented rather than on the stack.
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (4, 16, 3), (5, 19, 7), (9, 33, 17), (3, 7, 64), (13, 40, 2), (7, 21, 600), (1, 48, 33) })
             {
                 var a = GradientCheck.Uniform(m * k, random);
                 var b = GradientCheck.Uniform(k * n, random);
@@ -34,7 +35,17 @@ public static class TrainingEngineChecks
                 Close(expect, c, $"A·Bᵀ {m}x{n}x{k}");
                 TrainingBlas.Gemm(a, b, c, m, n, k, true);
                 Close(expect.Select(v => 2 * v).ToArray(), c, $"A·B accumulate {m}x{n}x{k}");
+                TrainingBlas.GemmTransA(at, b, c, m, n, k, true);
+                Close(expect.Select(v => 3 * v).ToArray(), c, $"Aᵀ·B accumulate {m}x{n}x{k}");
+                TrainingBlas.GemmTransB(a, bt, c, m, n, k, true);
+                Close(expect.Select(v => 4 * v).ToArray(), c, $"A·Bᵀ accumulate {m}x{n}x{k}");
             }
+            // K = 0 is an empty sum (the kernel itself rejects it): zero, or C unchanged when accumulating.
+            var kept = new float[] { 1, 2, 3, 4, 5, 6 };
+            TrainingBlas.Gemm([], [], kept, 2, 3, 0, true);
+            Expect.True(kept.SequenceEqual(new float[] { 1, 2, 3, 4, 5, 6 }), "K = 0 accumulate leaves C");
+            TrainingBlas.GemmTransB([], [], kept, 2, 3, 0, false);
+            Expect.True(kept.All(v => v == 0), "K = 0 overwrite zeroes C");
         }));
 
         checks.Add(new("training", "optim.sgd-momentum-and-adam-minimise-a-quadratic", () =>

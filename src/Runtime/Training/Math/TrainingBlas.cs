@@ -2,16 +2,25 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using EdgeAgent.Kernels;
 
 namespace EdgeAgent.Runtime.Training;
 
 /// <summary>
-/// The single seam between the training engine and float matrix kernels. Every product the engine
-/// needs (A·B, Aᵀ·B, A·Bᵀ) goes through here, so moving to the shared SGEMM of src/Kernels is a
-/// change inside this file only. Matrices are dense and row-major.
+/// The single seam between the training engine and float matrix kernels; matrices are dense and row-major.
+/// A·Bᵀ (the forward pass of Dense, weight gradients of Conv) runs on the shared SGEMM of src/Kernels
+/// (<see cref="KernelTable.MatMul"/> on <see cref="KernelTable.Current"/>, so <c>EDGEAGENT_ISA</c> selects
+/// the path training uses too): the kernel packs B's panels straight from its transpose, where the engine
+/// would first copy out a transposed B. A·B and Aᵀ·B stay on the engine's register-blocked loop below, which
+/// reads B in place: the kernel packs every panel of B on each call, and on the shapes training uses
+/// (batch 32 × 576 → 128 heads, im2col convolutions) that copy made it 0.16–0.96× as fast, where A·Bᵀ ran
+/// 1.13–2.6× faster (measured in bench/Continual/README.md).
 /// </summary>
 internal static class TrainingBlas
 {
+    /// <summary>Above this K the kernel's panel scratch (16·K floats) is rented instead of taken from the stack.</summary>
+    private const int StackScratchMaxK = 512;
+
     /// <summary>C[m×n] = A[m×k]·B[k×n], or C += when <paramref name="accumulate"/>.</summary>
     public static void Gemm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
@@ -30,33 +39,28 @@ internal static class TrainingBlas
     public static void GemmTransB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
     {
         CheckSizes(a.Length, m * k, b.Length, n * k, c.Length, m * n);
-        // Transposing B costs O(n·k) against the product's O(m·n·k) and lets one kernel serve all three forms.
-        float[] bt = ArrayPool<float>.Shared.Rent(n * k);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            // An empty sum: the kernel rejects K = 0, the product is simply zero.
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        var kernels = KernelTable.Current;
+        if (k <= StackScratchMaxK)
+        {
+            kernels.MatMul(false, true, m, n, k, a, k, b, k, c, n, accumulate);
+            return;
+        }
+        int need = KernelTable.MatMulScratchLength(k);
+        float[] scratch = ArrayPool<float>.Shared.Rent(need);
         try
         {
-            Transpose(b, bt, rows: n, cols: k);
-            RegisterBlocked(a, rowStride: k, colStride: 1, bt.AsSpan(0, n * k), c, m, n, k, accumulate);
+            kernels.MatMul(false, true, m, n, k, a, k, b, k, c, n, accumulate, scratch.AsSpan(0, need));
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(bt);
-        }
-    }
-
-    /// <summary>dst[cols×rows] = srcᵀ for src stored [rows×cols].</summary>
-    public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
-    {
-        const int Tile = 16;
-        for (int r0 = 0; r0 < rows; r0 += Tile)
-        {
-            int r1 = Math.Min(rows, r0 + Tile);
-            for (int c0 = 0; c0 < cols; c0 += Tile)
-            {
-                int c1 = Math.Min(cols, c0 + Tile);
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++)
-                        dst[c * rows + r] = src[r * cols + c];
-            }
+            ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
