@@ -22,7 +22,7 @@ Architecture: $arch
 Maintainer: EdgeAgent <edgeagent@localhost>
 Section: misc
 Priority: optional
-Depends: libc6, adduser, libgpiod2 | libgpiod3
+Depends: libc6, libssl3 | libssl3t64, adduser, libgpiod2 | libgpiod3
 Description: on-device ML runtime and daemon for embedded Linux
  Reads sensors, runs int8 models on NEON kernels, learns on the device and is managed over MQTT.
 CONTROL

@@ -24,7 +24,10 @@ suite_conformance_a76() { conformance_arm64 cortex-a76; }
 # The daemon's systemd unit: systemd-analyze security exposure <= 2.5 and the required settings.
 suite_systemd_unit() { "$ROOT/tests/suites/systemd-unit.sh" | grep -E '^(FAIL|exposure|systemd-unit:)'; }
 
-SUITES=(suite_conformance suite_conformance_a72 suite_conformance_a76 suite_systemd_unit)
+# Issue 6's end-to-end: the NativeAOT arm64 daemon under qemu (cortex-a72), real mosquitto, signed demo bundle.
+suite_daemon_e2e_a72() { E2E_CPU=cortex-a72 "$ROOT/tests/suites/daemon-e2e.sh" | grep -v '^ok: '; }
+
+SUITES=(suite_conformance suite_conformance_a72 suite_conformance_a76 suite_systemd_unit suite_daemon_e2e_a72)
 
 status=0
 for s in "${SUITES[@]}"; do

@@ -3,11 +3,16 @@ using System.Runtime.CompilerServices;
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// Walks a block of the output tile by tile for one microkernel: panels outside (a panel of B stays in L1
-/// while every row tile of the block passes over it), row tiles inside, epilogue after each tile.
+/// Walks a block of the output tile by tile for one microkernel: chunks of rows that fit in L2 outside, then
+/// panels (a panel of B stays in L1 while every row tile of the chunk passes over it), row tiles inside,
+/// epilogue after each tile.
 /// </summary>
 internal static unsafe class QGemmDriver
 {
+    // Bytes of A rows one pass over the panels works on: well inside a core's L2 (512 KB on Cortex-A76,
+    // 1 MB on Zen 4/5; the Pi 3 shares 512 KB between four cores), leaving room for the panels and the output.
+    private const int ARowsBudgetBytes = 128 * 1024;
+
     public static void Block<TK>(QGemmJob* job, int m0, int m1, int p0, int p1) where TK : struct, IQGemmMicrokernel
     {
         if (job->ASigned) Block<TK, Yes>(job, m0, m1, p0, p1);
@@ -21,26 +26,33 @@ internal static unsafe class QGemmDriver
         int mr = TK.Mr, nr = TK.Nr;
         int* acc = stackalloc int[6 * 64];
         int* colTerm = stackalloc int[64];
-        for (int p = p0; p < p1; p++)
+        // Rows of A in chunks that stay in L2 while every panel of the block passes over them: otherwise a
+        // tall A (im2col of a large image) is streamed from memory once per panel.
+        int chunk = Math.Max(mr, ARowsBudgetBytes / Math.Max(1, job->K) / mr * mr);
+        for (int mc = m0; mc < m1; mc += chunk)
         {
-            byte* b = job->B + p * job->PanelBytes;
-            int n0 = p * nr;
-            int nc = Math.Min(nr, job->N - n0);
-            QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
-            for (int m = m0; m < m1; m += mr)
+            int mcEnd = Math.Min(m1, mc + chunk);
+            for (int p = p0; p < p1; p++)
             {
-                int rows = Math.Min(mr, m1 - m);
-                byte* a = job->A + m * job->Lda;
-                switch (rows)
+                byte* b = job->B + p * job->PanelBytes;
+                int n0 = p * nr;
+                int nc = Math.Min(nr, job->N - n0);
+                QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                for (int m = mc; m < mcEnd; m += mr)
                 {
-                    case 1: TK.Tile<Rows1, TS>(a, job->Lda, job->K, b, acc); break;
-                    case 2: TK.Tile<Rows2, TS>(a, job->Lda, job->K, b, acc); break;
-                    case 3: TK.Tile<Rows3, TS>(a, job->Lda, job->K, b, acc); break;
-                    case 4: TK.Tile<Rows4, TS>(a, job->Lda, job->K, b, acc); break;
-                    case 5: TK.Tile<Rows5, TS>(a, job->Lda, job->K, b, acc); break;
-                    default: TK.Tile<Rows6, TS>(a, job->Lda, job->K, b, acc); break;
+                    int rows = Math.Min(mr, mcEnd - m);
+                    byte* a = job->A + m * job->Lda;
+                    switch (rows)
+                    {
+                        case 1: TK.Tile<Rows1, TS>(a, job->Lda, job->K, b, acc); break;
+                        case 2: TK.Tile<Rows2, TS>(a, job->Lda, job->K, b, acc); break;
+                        case 3: TK.Tile<Rows3, TS>(a, job->Lda, job->K, b, acc); break;
+                        case 4: TK.Tile<Rows4, TS>(a, job->Lda, job->K, b, acc); break;
+                        case 5: TK.Tile<Rows5, TS>(a, job->Lda, job->K, b, acc); break;
+                        default: TK.Tile<Rows6, TS>(a, job->Lda, job->K, b, acc); break;
+                    }
+                    QGemmEpilogue.Apply(job, acc, nr, colTerm, m, rows, n0, nc);
                 }
-                QGemmEpilogue.Apply(job, acc, nr, colTerm, m, rows, n0, nc);
             }
         }
     }

@@ -61,7 +61,8 @@ public sealed class SensorOptions
     public int Seed { get; set; } = 1;
     public double NoiseG { get; set; } = 0.02;
     public double DriftGPerHour { get; set; } = 0.0;
-    public double RegimeSeconds { get; set; } = 20;
+    /// <summary>simulated: 10 s per state, so the demo's default minute visits all five states.</summary>
+    public double RegimeSeconds { get; set; } = 10;
     /// <summary>ads1115: full-scale range in volts (6.144, 4.096, 2.048, 1.024, 0.512, 0.256).</summary>
     public double FullScaleVolts { get; set; } = 4.096;
     /// <summary>ina219: shunt resistance and the largest current expected, for calibration.</summary>

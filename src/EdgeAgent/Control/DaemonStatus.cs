@@ -24,6 +24,14 @@ public sealed record DaemonStatus
     public string? LastPrediction { get; init; }
     public long ReservoirSamples { get; init; }
     public long ReservoirLabelled { get; init; }
+    /// <summary>From the process's start to the first finished inference (start-up, model load, first window).</summary>
+    public double? FirstInferenceMs { get; init; }
+    /// <summary>Cumulative managed bytes allocated by the inference loop; see <c>PipelineMetrics.InferenceAllocatedBytes</c>.</summary>
+    public long InferenceAllocatedBytes { get; init; }
+    /// <summary>Cumulative managed bytes allocated by the whole process (MQTT, reservoir writes, learning included).</summary>
+    public long ProcessAllocatedBytes { get; init; }
+    public long ManagedHeapBytes { get; init; }
+    public long ResidentBytes { get; init; }
     /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
     public JsonObject? Drift { get; init; }
 
@@ -47,6 +55,14 @@ public sealed record DaemonStatus
         ["last_update"] = LastModelUpdate?.ToString("O"),
         ["last_prediction"] = LastPrediction,
         ["reservoir"] = new JsonObject { ["samples"] = ReservoirSamples, ["labelled"] = ReservoirLabelled },
+        ["performance"] = new JsonObject
+        {
+            ["first_inference_ms"] = FirstInferenceMs is double ms ? Math.Round(ms, 1) : null,
+            ["inference_alloc_bytes"] = InferenceAllocatedBytes,
+            ["process_alloc_bytes"] = ProcessAllocatedBytes,
+            ["managed_heap_bytes"] = ManagedHeapBytes,
+            ["rss_bytes"] = ResidentBytes,
+        },
         ["drift"] = Drift?.DeepClone(),
     };
 }

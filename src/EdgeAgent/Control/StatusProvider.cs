@@ -16,6 +16,7 @@ public sealed class StatusProvider : IStatusProvider
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _startedAt;
     private readonly string _kernelPath;
+    private readonly long? _processStartTimestamp;
     private readonly object _gate = new();
     private long _lastTimestamp;
     private long _lastSamples;
@@ -34,6 +35,22 @@ public sealed class StatusProvider : IStatusProvider
         _startedAt = time.GetUtcNow();
         _lastTimestamp = time.GetTimestamp();
         _kernelPath = KernelPathName();
+        _processStartTimestamp = ProcessStartTimestamp(time);
+    }
+
+    // The process's start on the TimeProvider's clock, so that the first inference can be timed from the exec (runtime
+    // start-up, configuration, model load and the first window's samples all included). Null where /proc says nothing.
+    private static long? ProcessStartTimestamp(TimeProvider time)
+    {
+        try
+        {
+            var age = DateTime.UtcNow - System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+            return age < TimeSpan.Zero || age > TimeSpan.FromDays(1) ? null : time.GetTimestamp() - (long)(age.TotalSeconds * time.TimestampFrequency);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return null;
+        }
     }
 
     public static string KernelPathName()
@@ -98,6 +115,13 @@ public sealed class StatusProvider : IStatusProvider
             LastPrediction = _metrics.LastPrediction,
             ReservoirSamples = reservoir?.Unlabelled ?? 0,
             ReservoirLabelled = reservoir?.Labelled ?? 0,
+            FirstInferenceMs = _metrics.FirstInferenceTimestamp is > 0 and long first && _processStartTimestamp is long start
+                ? _time.GetElapsedTime(start, first).TotalMilliseconds
+                : null,
+            InferenceAllocatedBytes = _metrics.InferenceAllocatedBytes,
+            ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
+            ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            ResidentBytes = Environment.WorkingSet,
             Drift = _drift?.Status(),
         };
     }

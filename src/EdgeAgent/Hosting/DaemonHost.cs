@@ -67,6 +67,7 @@ public static partial class DaemonHost
         services.AddSingleton<EventHub>();
         services.AddSingleton<IEventSink>(sp => sp.GetRequiredService<EventHub>());
         services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<BrokerTraffic>();
         services.AddSingleton<Broadcast<InferenceRecord>>();
 
         services.AddSingleton<Models.IBundleVerifier>(_ => BundleVerifiers.Create(options.Model));

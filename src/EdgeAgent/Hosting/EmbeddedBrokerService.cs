@@ -11,7 +11,7 @@ namespace EdgeAgent.Daemon.Hosting;
 /// controllable on the device itself (and by an SSH tunnel) without exposing anything to the network.
 /// Registered before the MQTT client so it listens before the client connects.
 /// </summary>
-internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, ILogger<EmbeddedBrokerService> logger) : IHostedService, IDisposable
+internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, BrokerTraffic traffic, ILogger<EmbeddedBrokerService> logger) : IHostedService, IDisposable
 {
     private MqttServer? _server;
 
@@ -26,6 +26,11 @@ internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, ILogger<Em
             .WithPersistentSessions()
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.InterceptingPublishAsync += e =>
+        {
+            traffic.Add(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.Length);
+            return Task.CompletedTask;
+        };
         try
         {
             await _server.StartAsync().ConfigureAwait(false);

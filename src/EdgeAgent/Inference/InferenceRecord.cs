@@ -18,6 +18,9 @@ public readonly record struct InferenceRecord(
     float SmoothedScore,
     double LatencyMs)
 {
+    /// <summary>The raw class's name; null when the producer did not know the model's labels.</summary>
+    public string? RawLabel { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["seq"] = Sequence,
@@ -27,6 +30,7 @@ public readonly record struct InferenceRecord(
         ["class"] = StableLabel,
         ["class_index"] = StableClass,
         ["score"] = Math.Round(SmoothedScore, 4),
+        ["raw_class"] = RawLabel,
         ["raw_class_index"] = RawClass,
         ["raw_score"] = Math.Round(RawScore, 4),
         ["latency_ms"] = Math.Round(LatencyMs, 3),

@@ -38,7 +38,7 @@ public static class HomeAssistantDiscovery
             if (icon is not null) config["icon"] = icon;
             return new OutboundMessage($"{prefix}/sensor/{node}/{id}/config", Encoding.UTF8.GetBytes(config.ToJsonString()), Qos: 1, Retain: true);
         }
-        yield return Sensor("inference", "Inference", topics.Telemetry, "{{ value_json['items'][-1].label }}", icon: "mdi:brain");
+        yield return Sensor("inference", "Inference", topics.Telemetry, "{{ value_json['items'][-1]['class'] }}", icon: "mdi:brain");
         yield return Sensor("score", "Inference score", topics.Telemetry, "{{ value_json['items'][-1].score }}", icon: "mdi:gauge");
         yield return Sensor("health", "Health", topics.Status, "{{ value_json.health }}", icon: "mdi:heart-pulse");
         yield return Sensor("model_version", "Model version", topics.Status, "{{ value_json.model.version }}", icon: "mdi:package-variant");

@@ -54,7 +54,7 @@ public sealed class MqttConnection : IAsyncDisposable
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += e =>
         {
-            if (_everConnected && e.ClientWasConnected)
+            if (_everConnected && e.ClientWasConnected && _stopping is { IsCancellationRequested: false })
             {
                 _logger.LogWarning("MQTT connection to {Broker} lost: {Reason}", _options.Broker, e.Reason);
                 Disconnected?.Invoke();

@@ -35,7 +35,10 @@ internal sealed class InferenceService(
                 {
                     try
                     {
+                        // Per-thread counter: Process is synchronous, so this is exactly what one window cost.
+                        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                         Process(window);
+                        metrics.AddInferenceAllocation(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
                     }
                     finally
                     {
@@ -80,7 +83,7 @@ internal sealed class InferenceService(
 
         if (records.SubscriberCount > 0)
             records.Publish(new InferenceRecord(window.Sequence, window.Start, window.End, d.Version,
-                post.RawClass, post.RawScore, stable, label, post.StableScore, latencyMs));
+                post.RawClass, post.RawScore, stable, label, post.StableScore, latencyMs) { RawLabel = d.ClassNames[post.RawClass] });
 
         reservoir.Offer(new ReservoirOffer(window.Start, window.End, d.Version, d.Channels, d.ClassNames[post.RawClass], post.RawScore),
             window.Span, _embedding);

@@ -14,6 +14,8 @@ public sealed class PipelineMetrics
     private long _inferenceHeartbeat;
     private long _samplerHeartbeat;
     private long _reservoirDropped;
+    private long _inferenceAllocatedBytes;
+    private long _firstInferenceTimestamp;
 
     public long Samples => Interlocked.Read(ref _samples);
     public long DroppedSamples => Interlocked.Read(ref _droppedSamples);
@@ -21,6 +23,16 @@ public sealed class PipelineMetrics
     public long DroppedWindows => Interlocked.Read(ref _droppedWindows);
     public long Inferences => Interlocked.Read(ref _inferences);
     public long ReservoirDropped => Interlocked.Read(ref _reservoirDropped);
+
+    /// <summary>
+    /// Managed bytes the inference loop allocated while processing windows (preprocessing, model, post-processing,
+    /// publishing, reservoir admission), summed: the steady-state difference over an interval divided by the
+    /// inferences in it is the allocation per inference, which should be zero.
+    /// </summary>
+    public long InferenceAllocatedBytes => Interlocked.Read(ref _inferenceAllocatedBytes);
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first finished inference; 0 until then.</summary>
+    public long FirstInferenceTimestamp => Interlocked.Read(ref _firstInferenceTimestamp);
 
     /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the inference loop's last finished window.</summary>
     public long InferenceHeartbeat => Interlocked.Read(ref _inferenceHeartbeat);
@@ -36,7 +48,12 @@ public sealed class PipelineMetrics
     public void AddDroppedWindow() => Interlocked.Increment(ref _droppedWindows);
     public void AddInference() => Interlocked.Increment(ref _inferences);
     public void AddReservoirDropped() => Interlocked.Increment(ref _reservoirDropped);
-    public void InferenceBeat(long timestamp) => Interlocked.Exchange(ref _inferenceHeartbeat, timestamp);
+    public void AddInferenceAllocation(long bytes) => Interlocked.Add(ref _inferenceAllocatedBytes, bytes);
+    public void InferenceBeat(long timestamp)
+    {
+        Interlocked.Exchange(ref _inferenceHeartbeat, timestamp);
+        Interlocked.CompareExchange(ref _firstInferenceTimestamp, timestamp, 0);
+    }
     public void SamplerBeat(long timestamp) => Interlocked.Exchange(ref _samplerHeartbeat, timestamp);
 
     /// <summary>

@@ -26,6 +26,9 @@ public static class DepthwiseChecks
         yield return new("8x8-3x3-dil2-p2-c7", new WindowGeometry(8, 8, 3, 1, 2, 2), 7);
         yield return new("2x13-1x3-s1x2-c3", new WindowGeometry(2, 13, 1, 3, 1, 2, 0, 1, 0, 1), 3);
         yield return new("1x2-3x3-s2-p1-c48", new WindowGeometry(1, 2, 3, 2, 1), 48);
+        // Full windows take the paired-tap AVX2 path: dilated, and an odd tap count (1x3) with a channel tail.
+        yield return new("9x9-3x3-dil2-p0-c32", new WindowGeometry(9, 9, 3, 1, 0, 2), 32);
+        yield return new("3x9-1x3-s1-c35", new WindowGeometry(3, 9, 1, 3, 1, 1, 0, 0, 0, 0), 35);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);

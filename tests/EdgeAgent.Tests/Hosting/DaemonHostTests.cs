@@ -68,4 +68,41 @@ public class DaemonHostTests
         Assert.Empty(reservoir.CheckConsistency());
         Assert.Equal("0.1", new ModelStore(options.Model.StoreDirectory, 3, null).GetCurrent("vibration")!.Version);
     }
+
+    [Fact]
+    public async Task PublishesTheStartUpEventStatusAndTelemetryToTheEmbeddedBroker()
+    {
+        using var dir = new TempDirectory();
+        string demo = TextBundle.Write(dir.File("demo"), "vibration", "0.1");
+        var configuration = ConfigLoader.Load(null, [
+            $"--device:stateDirectory={dir.File("state")}",
+            $"--model:demoBundle={demo}",
+            $"--mqtt:embeddedPort={FreePort()}",
+            "--device:id=host-test",
+            "--mqtt:telemetryIntervalMs=200",
+            "--pipeline:hop=16",
+        ], includeEnvironment: false);
+        var options = OptionsBinder.BindOrThrow(configuration);
+        using var host = DaemonHost.Build(options, configuration, new DaemonHostSettings
+        {
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IBundleVerifier>(new TextBundle.Verifier());
+                services.AddSingleton<IInferenceEngineFactory>(new TextBundle.EngineFactory(windowSize: 64, channels: 3));
+            },
+        });
+        await host.StartAsync();
+        var traffic = host.Services.GetRequiredService<BrokerTraffic>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && !traffic.Snapshot().Any(t => t.Topic == "edgeagent/host-test/telemetry"))
+            await Task.Delay(100);
+        await host.StopAsync(TimeSpan.FromSeconds(20));
+
+        var topics = traffic.Snapshot().ToDictionary(t => t.Topic, t => t.Messages);
+        Assert.True(topics.ContainsKey("edgeagent/host-test/telemetry"), "telemetry reached the broker: " + string.Join(", ", topics.Keys));
+        // model.activated happens while the model loads, before the MQTT client exists: it must be queued, not lost.
+        Assert.True(topics.GetValueOrDefault("edgeagent/host-test/events") >= 1, "the start-up event reached the broker: " + string.Join(", ", topics.Keys));
+        // Online on connect, offline on the clean stop.
+        Assert.True(topics.GetValueOrDefault("edgeagent/host-test/status") >= 2, $"status messages: {topics.GetValueOrDefault("edgeagent/host-test/status")}");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeAgent.Compression.Bundles;
@@ -218,14 +219,94 @@ public sealed class FleetRoundTests(ITestOutputHelper output)
         Assert.True(moved > 4 * step, "the fleet head did not move from the base");
 
         // The deltas that went into the round are cleared from the broker.
+        // The group's retained fleet model manifest arriving proves the broker sent this subscription's retained set.
         await using var probe = await TestClient.ConnectAsync(broker, "probe");
-        Assert.Null(await probe.ReadRetainedAsync(TransferTopics.Manifest(TransferTopics.FleetDelta(Group, "pi-a")), default));
-        Assert.Null(await probe.ReadRetainedAsync(TransferTopics.Manifest(TransferTopics.FleetDelta(Group, "pi-b")), default));
+        await probe.SubscribeAsync($"edgeagent/fleet/{Group}/+/+/manifest");
+        await probe.SubscribeAsync($"edgeagent/fleet/{Group}/model/manifest");
+        await probe.WaitForAsync(m => m.Topic == TransferTopics.Manifest(TransferTopics.FleetModel(Group)), TimeSpan.FromSeconds(10), "the retained fleet model manifest");
+        await Task.Delay(500);
+        Assert.DoesNotContain(probe.Received, m => m.Topic.Contains("/delta/", StringComparison.Ordinal) && m.Payload.Length > 0);
     }
 
     private static (float[] Weights, float[]? Bias) Head(ModelBundle bundle)
     {
         var tensors = BundleWeights.ReadTrainable(bundle).ToDictionary(t => t.Name, StringComparer.Ordinal);
         return BundleWeights.FindQuantizedLayers(bundle).Single().Dequantize(tensors);
+    }
+}
+
+/// <summary><c>exporter fleet aggregate</c>'s refusals: untrusted device keys, deltas on another base, too few devices, dry run.</summary>
+public sealed class FleetAggregateRefusalTests(ITestOutputHelper output)
+{
+    private const string Group = "line-2";
+
+    [Fact]
+    public async Task UntrustedAndForeignBaseDeltasAreLeftOutAndNamed()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        using var bundles = new TestBundles();
+        using var dir = new TempDirectory();
+        using var fleetKey = BundleSigningKey.Generate();
+        string fleetPem = dir.Write("fleet.pem", fleetKey.ExportPrivatePem());
+        byte[] baseBytes = FleetModels.BaseBundle(fleetKey);
+        string basePath = dir.File("base.eab"), otherBasePath = dir.File("other-base.eab");
+        await File.WriteAllBytesAsync(basePath, baseBytes);
+        await File.WriteAllBytesAsync(otherBasePath, FleetModels.BaseBundle(fleetKey, "0.9.0"));
+        var published = await ExporterProcess.RunAsync(TimeSpan.FromSeconds(60), "publish", basePath, "--broker", broker.Url, "--fleet", Group);
+        Assert.True(published.Code == 0, published.Err);
+
+        var devices = new List<DeviceHarness>();
+        try
+        {
+            foreach (var (id, onBase, seed) in new[] { ("pi-c", basePath, 1), ("pi-d", basePath, 2), ("pi-e", otherBasePath, 3) })
+            {
+                var device = new DeviceHarness(broker, bundles, id, configure: o =>
+                {
+                    o.FleetGroups = [Group];
+                    o.DeltaDirectory = Path.Combine(o.TransferDirectory, "..", "deltas");
+                    o.DeltaSigningKeyFile = Path.Combine(o.TransferDirectory, "..", "device-key.pem");
+                });
+                devices.Add(device);
+                await device.StartAsync(TimeSpan.FromSeconds(10));
+                string updated = Path.Combine(device.Directory, "updated.eab");
+                await File.WriteAllBytesAsync(updated, FleetModels.UpdateHead(await File.ReadAllBytesAsync(onBase), "1.0.1-device.1", seed, bundles.Key));
+                Assert.True((await device.Plane.Deltas.PublishAsync(onBase, updated, new Dictionary<string, long> { ["c0"] = 10 * seed })).Sent);
+            }
+            string trustedC = devices[0].Options.DeltaSigningKeyFile + ".pub", trustedE = devices[2].Options.DeltaSigningKeyFile + ".pub";
+
+            // pi-d's key is not trusted and pi-e worked on another base: one usable delta, two required.
+            var refused = await ExporterProcess.RunAsync(TimeSpan.FromSeconds(60), "fleet", "aggregate", "--group", Group, "--broker", broker.Url,
+                "--key", fleetPem, "--device-keys", trustedC, "--device-keys", trustedE, "--min-devices", "2");
+            output.WriteLine(refused.Out + refused.Err);
+            Assert.Equal(1, refused.Code);
+            Assert.Contains("1 usable delta(s)", refused.Err);
+            Assert.Contains("pi-d", refused.Err);
+            Assert.Contains("skipped pi-e: made on another base", refused.Err);
+
+            string outPath = dir.File("fleet.eab"), summaryPath = dir.File("round.json");
+            var dry = await ExporterProcess.RunAsync(TimeSpan.FromSeconds(60), "fleet", "aggregate", "--group", Group, "--broker", broker.Url,
+                "--key", fleetPem, "--device-keys", trustedC, "--device-keys", trustedE, "--dry-run", "--output", outPath, "--json", summaryPath);
+            output.WriteLine(dry.Out + dry.Err);
+            Assert.True(dry.Code == 0, dry.Err);
+            using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(summaryPath));
+            Assert.Equal(["pi-c"], summary.RootElement.GetProperty("contributions").EnumerateArray().Select(c => c.GetProperty("device").GetString()));
+            Assert.Equal(["pi-d", "pi-e"], summary.RootElement.GetProperty("skipped").EnumerateArray().Select(c => c.GetProperty("device").GetString()).Order());
+            Assert.False(summary.RootElement.GetProperty("published").GetBoolean());
+            // One device: the average is that device's head, signed by the fleet key as the next release.
+            using (var trusted = new TrustedKeySet([fleetKey.PublicKey]))
+                Assert.Equal("1.0.1", ModelBundle.VerifyFile(outPath, trusted).Manifest.Version);
+
+            // A dry run changes nothing on the broker: the fleet model is still the base, pi-c's delta is still there.
+            await using var probe = await TestClient.ConnectAsync(broker, "probe");
+            await probe.SubscribeAsync($"edgeagent/fleet/{Group}/+/manifest");
+            await probe.SubscribeAsync($"edgeagent/fleet/{Group}/delta/+/manifest");
+            var model = await probe.WaitForAsync(m => m.Topic == $"edgeagent/fleet/{Group}/model/manifest", TimeSpan.FromSeconds(10), "fleet model manifest");
+            Assert.Equal(ModelBundle.Read(baseBytes).BundleSha256, TransferManifestJson.Parse(model.Payload.ToArray()).Sha256);
+            await probe.WaitForAsync(m => m.Topic == $"edgeagent/fleet/{Group}/delta/pi-c/manifest", TimeSpan.FromSeconds(10), "pi-c's delta manifest");
+        }
+        finally
+        {
+            foreach (var device in devices) await device.DisposeAsync();
+        }
     }
 }

@@ -26,9 +26,11 @@ internal static class DemoModelCommand
         var perClass = new Option<int>("--windows-per-class") { Description = "Training windows per class.", DefaultValueFactory = _ => 240 };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "Seed of data, initialisation and shuffling.", DefaultValueFactory = _ => 1 };
+        var convChannels = new Option<string>("--conv-channels") { Description = "Output channels of the two Conv1d layers (the model's size; the benchmark's ~1 MB model uses 32,256).", DefaultValueFactory = _ => "16,24", HelpName = "C1,C2" };
+        var embeddingWidth = new Option<int>("--embedding-width") { Description = "Width of the dense embedding the trainable head reads.", DefaultValueFactory = _ => 24 };
         var command = new Command("demo-model", "Train, quantize, pack and sign the demo vibration model (simulated data, the project's own training engine).")
         {
-            output, key, publicKey, name, version, window, rate, perClass, epochs, seed,
+            output, key, publicKey, name, version, window, rate, perClass, epochs, seed, convChannels, embeddingWidth,
         };
         command.SetAction(parse => ExporterCli.Guard("demo-model", () =>
         {
@@ -41,6 +43,8 @@ internal static class DemoModelCommand
             if (parse.GetValue(rate) is not (> 0 and <= 20_000)) throw new UsageException("--rate must be in (0, 20000] Hz");
             if (parse.GetValue(perClass) < 8) throw new UsageException("--windows-per-class must be at least 8");
             if (parse.GetValue(epochs) < 1) throw new UsageException("--epochs must be at least 1");
+            int[] channels = ParseChannels(parse.GetValue(convChannels)!);
+            if (parse.GetValue(embeddingWidth) is < 2 or > 65536) throw new UsageException("--embedding-width must be 2..65536");
 
             BundleSigningKey signingKey;
             if (File.Exists(keyPath))
@@ -64,6 +68,8 @@ internal static class DemoModelCommand
                     TrainWindowsPerClass = parse.GetValue(perClass),
                     Epochs = parse.GetValue(epochs),
                     Seed = parse.GetValue(seed),
+                    ConvChannels = channels,
+                    EmbeddingWidth = parse.GetValue(embeddingWidth),
                     Log = line => Console.Error.WriteLine($"demo-model: {line}"),
                 });
                 var bundle = model.Pack(signingKey);
@@ -78,5 +84,15 @@ internal static class DemoModelCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static int[] ParseChannels(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out int c1) ||
+            !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int c2))
+            throw new UsageException($"--conv-channels '{text}' must be two whole numbers, e.g. 16,24");
+        if (c1 is < 1 or > 4096 || c2 is < 1 or > 4096) throw new UsageException($"--conv-channels '{text}': each must be 1..4096");
+        return [c1, c2];
     }
 }

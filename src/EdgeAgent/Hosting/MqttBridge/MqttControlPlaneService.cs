@@ -17,6 +17,10 @@ internal sealed class MqttControlPlaneService(
     EdgeAgentOptions options, BrokerEndpoint broker, IDeviceControl device, Mqtt.IModelStore store, Mqtt.IBundleVerifier verifier,
     Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers) : BackgroundService
 {
+    // Subscribed at construction (before any hosted service starts), so the model.activated event of start-up and
+    // the first inferences reach the broker too (queued until the connection is up).
+    private readonly Broadcast<InferenceRecord>.Subscription _inferences = records.Subscribe("mqtt", 256);
+    private readonly Broadcast<DaemonEvent>.Subscription _events = events.Stream.Subscribe("mqtt", 256);
     private readonly ILogger _logger = loggers.CreateLogger("EdgeAgent.Mqtt.Deltas");
     private MqttControlPlane? _plane;
 
@@ -42,8 +46,8 @@ internal sealed class MqttControlPlaneService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var inferences = records.Subscribe("mqtt", 256);
-        using var daemonEvents = events.Stream.Subscribe("mqtt", 256);
+        var inferences = _inferences;
+        var daemonEvents = _events;
         _plane = new MqttControlPlane(MapOptions(options, broker), device, store, verifier, loggers, Program.Version);
         await _plane.StartAsync(stoppingToken).ConfigureAwait(false);
         var forwardEvents = Task.Run(async () =>
@@ -116,5 +120,12 @@ internal sealed class MqttControlPlaneService(
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (_plane is not null) await _plane.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public override void Dispose()
+    {
+        _inferences.Dispose();
+        _events.Dispose();
+        base.Dispose();
     }
 }
