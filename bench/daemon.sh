@@ -170,9 +170,10 @@ r2=$(status); u2=$EPOCHREALTIME
 stop_daemon rate
 rate=$(awk -v a="$(field "$r1" inferences)" -v b="$(field "$r2" inferences)" -v s="$u1" -v e="$u2" 'BEGIN { printf "%.1f", (b - a) / (e - s) }')
 samples_rate=$(field "$r2" samples_per_s)
-dropped_windows=$(( $(grep -oE '"windows":[0-9]+' <<<"$r2" | cut -d: -f2) - $(grep -oE '"windows":[0-9]+' <<<"$r1" | cut -d: -f2) ))
+dropped_of() { grep -oE '"dropped":\{"samples":[0-9]+,"windows":[0-9]+' <<<"$1" | head -1 | sed -E 's/.*"windows"://'; }
+dropped_windows=$(( $(dropped_of "$r2") - $(dropped_of "$r1") ))
 rate_n=$(( $(field "$r2" inferences) - $(field "$r1" inferences) ))
-alloc_loaded=$(awk -v a="$(field "$r1" inference_alloc_bytes)" -v b="$(field "$r2" inference_alloc_bytes)" -v n="$rate_n" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : -1 }')
+alloc_loaded=$(awk -v a="$(field "$r1" inference_alloc_bytes)" -v b="$(field "$r2" inference_alloc_bytes)" -v n="$rate_n" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : -1) }')
 
 mkdir -p bench/results
 cat > bench/results/daemon.json <<JSON

@@ -209,6 +209,26 @@ public class FloatKernelPathTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ChainedConvolutionsHandOverNhwcAndStillMatchPlainConvolutions(int threads)
+    {
+        // conv a (3x3, 8→16) → Relu → conv b (1x1, 16→12): a writes NHWC straight into the value b reads.
+        var first = Conv(8, 10, 10, 16, 3, 1, 1, 1, batchNorm: false, "Relu", seed: 21);
+        var second = Conv(16, 10, 10, 12, 1, 1, 0, 1, batchNorm: false, "None", seed: 22);
+        var g = first.Graph;
+        g.Outputs.Clear();
+        g.Outputs.Add(ValueInfo.Of("z", DataType.Float, 1, 12, 10, 10));
+        g.Initializers["w2"] = second.Graph.Initializers["w"];
+        g.Initializers["b2"] = second.Graph.Initializers["b"];
+        g.Nodes.Add(new Node("Conv", ["y", "w2", "b2"], ["z"], "second").With(NodeAttribute.Of("pads", new long[] { 0, 0, 0, 0 })));
+        var x = Input(first, 23);
+        var hidden = PlainConv(first, x, 8, 10, 10, 16, 3, 1, 1, 1).Select(v => Math.Max(v, 0f)).ToArray();
+        var expected = PlainConv(second, hidden, 16, 10, 10, 12, 1, 1, 0, 1);
+        AssertClose(expected, Run(first, x, threads));
+    }
+
     /// <summary>A direct NCHW convolution in double precision, from the model's own initializers.</summary>
     private static float[] PlainConv(OnnxModel model, float[] x, int channels, int height, int width, int outChannels, int kernel,
         int stride, int pad, int group)

@@ -31,6 +31,7 @@ public static class ModelsBench
         string output = Path.Combine("bench", "results", "models.json");
         string? only = null, keep = null;
         bool profile = false;
+        string? clock = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -41,13 +42,23 @@ public static class ModelsBench
                 case "--model" when i + 1 < args.Length: only = args[++i]; break;
                 case "--keep-models" when i + 1 < args.Length: keep = args[++i]; break;
                 case "--profile": profile = true; break;
+                case "--clock" when i + 1 < args.Length: clock = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"models bench: unknown option '{args[i]}' (--threads N, --runs N, --model NAME, --keep-models DIR, --profile, --output FILE)");
+                    Console.Error.WriteLine($"models bench: unknown option '{args[i]}' (--threads N, --runs N, --clock wall|cpu, --model NAME, --keep-models DIR, --profile, --output FILE)");
                     return 2;
             }
         }
         if (threads < 1 || runs < 5) { Console.Error.WriteLine("models bench: --threads must be ≥ 1 and --runs ≥ 5"); return 2; }
-        Console.WriteLine($"models bench: {threads} thread(s), median of {runs} runs per engine after warm-up; kernels {KernelTable.Current.Name} ({CpuFeatures.Host.Describe()}); ONNX Runtime {OrtEnv.Instance().GetVersionString()}");
+        // The machine is shared: with one thread both engines run on the calling thread, and that thread's CPU
+        // time leaves out the time the scheduler gave other processes. With more threads only wall time is fair.
+        clock ??= threads == 1 ? "cpu" : "wall";
+        if (clock is not ("cpu" or "wall") || clock == "cpu" && threads != 1)
+        {
+            Console.Error.WriteLine($"models bench: --clock {clock}: use wall, or cpu with --threads 1");
+            return 2;
+        }
+        Func<double> now = clock == "cpu" ? ThreadClock.CpuMilliseconds : ThreadClock.WallMilliseconds;
+        Console.WriteLine($"models bench: {threads} thread(s), median of {runs} runs per engine after warm-up ({clock} clock); kernels {KernelTable.Current.Name} ({CpuFeatures.Host.Describe()}); ONNX Runtime {OrtEnv.Instance().GetVersionString()}");
         var rows = new List<Row>();
         foreach (var spec in ModelZoo.All)
         {
@@ -68,12 +79,12 @@ public static class ModelsBench
             using var oursInt8 = new OursEngine(int8Bytes, spec.InputShape, input, threads);
             using var ortFloat = new OrtEngine(floatBytes, spec.InputShape, input, threads);
             using var ortInt8 = new OrtEngine(int8Bytes, spec.InputShape, input, threads);
-            var times = Measure([oursFloat, oursInt8, ortFloat, ortInt8], runs);
-            if (profile) { oursFloat.Profile(spec.Name + " float", runs); oursInt8.Profile(spec.Name + " int8", runs); }
+            var times = Measure([oursFloat, oursInt8, ortFloat, ortInt8], runs, now);
+            if (profile) { oursFloat.Profile(spec.Name + " float", runs, now); oursInt8.Profile(spec.Name + " int8", runs, now); }
             rows.Add(Print(new Row(spec.Name, "float", times[0], times[2], times[2], MaxAbsDiff(oursFloat.Output, ortFloat.Output), oursFloat.Paths)));
             rows.Add(Print(new Row(spec.Name, "int8", times[1], times[3], times[2], MaxAbsDiff(oursInt8.Output, ortInt8.Output), oursInt8.Paths)));
         }
-        Write(output, threads, rows);
+        Write(output, threads, clock, rows);
         Summarize(rows);
         Console.WriteLine($"wrote {output}");
         return 0;
@@ -101,15 +112,15 @@ public static class ModelsBench
         public void Run() => _session.Run(_inputs);
 
         /// <summary>Prints the mean time of every node over <paramref name="runs"/> runs, slowest first.</summary>
-        public void Profile(string title, int runs)
+        public void Profile(string title, int runs, Func<double> clock)
         {
             var plan = _session.Plan ?? throw new InvalidOperationException("the session has no plan to profile");
-            var ticks = new long[plan.StepList.Count];
-            for (int i = 0; i < runs; i++) plan.ExecuteTimed(ticks);
+            var ticks = new double[plan.StepList.Count];
+            for (int i = 0; i < runs; i++) plan.ExecuteTimed(ticks, clock);
             Console.WriteLine($"  profile {title}:");
             foreach (var (step, t) in plan.StepList.Zip(ticks).OrderByDescending(p => p.Second).Take(12))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"    {t * 1000.0 / Stopwatch.Frequency / runs,9:F4} ms  {step.Node.DisplayName} ({step.Node.OpType}) {step.Kernel.Path}"));
+                    $"    {t / runs,9:F4} ms  {step.Node.DisplayName} ({step.Node.OpType}) {step.Kernel.Path}"));
         }
 
         public void Dispose() => _session.Dispose();
@@ -139,7 +150,7 @@ public static class ModelsBench
     }
 
     /// <summary>Median milliseconds per engine: warm-up, then rounds in which every engine runs a slice of its runs in turn.</summary>
-    private static double[] Measure(IEngine[] engines, int runs)
+    private static double[] Measure(IEngine[] engines, int runs, Func<double> now)
     {
         var sw = new Stopwatch();
         foreach (var e in engines)
@@ -154,9 +165,9 @@ public static class ModelsBench
             for (int k = 0; k < engines.Length; k++)
                 for (int i = 0; i < (runs + Rounds - 1) / Rounds; i++)
                 {
-                    long t0 = Stopwatch.GetTimestamp();
+                    double t0 = now();
                     engines[k].Run();
-                    samples[k].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    samples[k].Add(now() - t0);
                 }
         return samples.Select(s => { s.Sort(); return s[s.Count / 2]; }).ToArray();
     }
@@ -197,11 +208,11 @@ public static class ModelsBench
         }
     }
 
-    private static void Write(string path, int threads, List<Row> rows)
+    private static void Write(string path, int threads, string clock, List<Row> rows)
     {
         var json = new StringBuilder();
         json.Append(CultureInfo.InvariantCulture,
-            $"{{\"threads\": {threads}, \"cpu\": \"{CpuFeatures.Host.Describe()}\", \"kernels\": \"{KernelTable.Current.Name}\", \"ort_version\": \"{OrtEnv.Instance().GetVersionString()}\", \"rows\": [");
+            $"{{\"threads\": {threads}, \"clock\": \"{clock}\", \"cpu\": \"{CpuFeatures.Host.Describe()}\", \"kernels\": \"{KernelTable.Current.Name}\", \"ort_version\": \"{OrtEnv.Instance().GetVersionString()}\", \"rows\": [");
         for (int i = 0; i < rows.Count; i++)
         {
             var r = rows[i];

@@ -43,18 +43,20 @@ public sealed class ExecutionPlan
     }
 
     /// <summary>
-    /// Runs the plan once with the current inputs, adding each step's wall time (in <see cref="System.Diagnostics.Stopwatch"/>
-    /// ticks) to <paramref name="ticks"/> (one entry per step in <see cref="StepList"/> order): per-node profiling.
+    /// Runs the plan once with the current inputs, adding each step's time in milliseconds, as read from
+    /// <paramref name="clock"/> (wall or thread CPU time), to <paramref name="milliseconds"/> (one entry per step
+    /// in <see cref="StepList"/> order): per-node profiling.
     /// </summary>
-    public void ExecuteTimed(Span<long> ticks)
+    public void ExecuteTimed(Span<double> milliseconds, Func<double> clock)
     {
-        if (ticks.Length < Steps.Length) throw new ArgumentException($"{ticks.Length} tick counters for {Steps.Length} steps", nameof(ticks));
+        ArgumentNullException.ThrowIfNull(clock);
+        if (milliseconds.Length < Steps.Length) throw new ArgumentException($"{milliseconds.Length} counters for {Steps.Length} steps", nameof(milliseconds));
         var steps = Steps;
         for (int s = 0; s < steps.Length; s++)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            double t0 = clock();
             steps[s].Kernel.Run(steps[s].Inputs, steps[s].Outputs);
-            ticks[s] += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            milliseconds[s] += clock() - t0;
         }
     }
 }

@@ -76,6 +76,8 @@ public static class Planner
             pending.Add((node, kernel, outs));
         }
 
+        NhwcChaining.Link(pending.Select(p => (p.node, p.kernel)).ToList(), graph);
+
         // Lifetimes of non-constant values, in step indices (inputs are born at -1, outputs live to the end).
         var birth = new Dictionary<string, int>(StringComparer.Ordinal);
         var death = new Dictionary<string, int>(StringComparer.Ordinal);

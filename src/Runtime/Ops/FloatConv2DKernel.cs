@@ -11,7 +11,7 @@ namespace EdgeAgent.Runtime.Ops;
 /// the kernel epilogue, other fused activations right after each block. Pixel rows split over the session's
 /// threads; every output is the same FMA chain whatever the split, so thread counts give identical bits.
 /// </summary>
-internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
+internal sealed class FloatConv2DKernel : OpKernel, IParallelWork, Execution.INhwcKernel
 {
     private enum Mode { Depthwise, Pointwise, Im2Col }
     private enum Phase { ToNhwc, Compute }
@@ -27,7 +27,10 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
     private readonly float[][] _packed = [];
     private readonly float[] _depthwiseWeights = [];
     private readonly float[] _bias;
-    private readonly float[] _input, _output, _cols;
+    private readonly float[] _cols;
+    // NHWC copies of the image and the result, made on first use unless the neighbours hand over NHWC directly.
+    private float[]? _input, _output;
+    private bool _readNhwc, _writeNhwc;
     private readonly int _chunks, _inputChunks;
     private Phase _phase;
     private Tensor? _x, _y;
@@ -55,8 +58,7 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
         bool pointwise = taps == 1 && window.StrideHeight == 1 && window.StrideWidth == 1
             && window.PadTop == 0 && window.PadLeft == 0 && window.PadBottom == 0 && window.PadRight == 0;
         _mode = groups == channels && outChannels == groups && groups > 1 ? Mode.Depthwise : pointwise && groups == 1 ? Mode.Pointwise : Mode.Im2Col;
-        _input = new float[checked(batch * _height * _width * channels)];
-        _output = new float[checked(batch * _outPixels * outChannels)];
+        _ = checked(batch * _height * _width * channels + batch * _outPixels * outChannels);
         _cols = _mode == Mode.Im2Col ? new float[checked(batch * _outPixels * _kg)] : [];
         if (_mode == Mode.Depthwise)
         {
@@ -110,12 +112,25 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
         return new FloatConv2DKernel(c, window, x[0], x[1], m, group, w.Span<float>(), bias, activation);
     }
 
+    public bool CanReadNhwc => true;
+    public bool CanWriteNhwc => true;
+    public void ReadNhwc() => _readNhwc = true;
+    public void WriteNhwc() => _writeNhwc = true;
+
+    /// <summary>The NHWC image the kernels read: the input tensor itself when the producer wrote NHWC.</summary>
+    private Span<float> In => _readNhwc ? _x!.Span<float>() : _input;
+
+    /// <summary>The NHWC result the kernels write: the output tensor itself when the consumer reads NHWC.</summary>
+    private Span<float> Out => _writeNhwc ? _y!.Span<float>() : _output;
+
     public override void Run(Tensor?[] inputs, Tensor[] outputs)
     {
         _x = inputs[0]!;
         _y = outputs[0];
+        if (!_readNhwc) _input ??= new float[_batch * _height * _width * _channels];
+        if (!_writeNhwc) _output ??= new float[_batch * _outPixels * _outChannels];
         _phase = Phase.ToNhwc;
-        Dispatch(_inputChunks);
+        if (!_readNhwc) Dispatch(_inputChunks);
         _phase = Phase.Compute;
         Dispatch(_chunks);
         _x = _y = null;
@@ -163,8 +178,8 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
         for (int r = r0; r < r1;)
         {
             int b = r / outH, row = r % outH, count = Math.Min(r1 - r, outH - row);
-            var output = _output.AsSpan(b * outImage, outImage);
-            _table.DepthwiseConv(_window, _channels, _input.AsSpan(b * inImage, inImage), _depthwiseWeights, _bias, _activation.Clamp,
+            var output = Out.Slice(b * outImage, outImage);
+            _table.DepthwiseConv(_window, _channels, In.Slice(b * inImage, inImage), _depthwiseWeights, _bias, _activation.Clamp,
                 output, row, count);
             int p0 = row * _window.OutputWidth, p1 = (row + count) * _window.OutputWidth;
             _activation.ApplyInPlace(output.Slice(p0 * _channels, (p1 - p0) * _channels));
@@ -177,12 +192,12 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
     private void GemmRows(int r0, int r1)
     {
         int rows = r1 - r0, m = _outChannels;
-        var output = _output.AsSpan(r0 * m, rows * m);
+        var output = Out.Slice(r0 * m, rows * m);
         for (int g = 0; g < _groups; g++)
         {
             ReadOnlySpan<float> a;
             int lda;
-            if (_mode == Mode.Pointwise) { a = _input.AsSpan(r0 * _channels, rows * _channels); lda = _channels; }
+            if (_mode == Mode.Pointwise) { a = In.Slice(r0 * _channels, rows * _channels); lda = _channels; }
             else
             {
                 var cols = _cols.AsSpan(r0 * _kg, rows * _kg);
@@ -200,6 +215,7 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
     private void Gather(int r0, int r1, int g, Span<float> cols)
     {
         var w = _window;
+        var input = In;
         int outW = w.OutputWidth, c = _channels, cg = _cg;
         for (int r = r0; r < r1; r++)
         {
@@ -214,7 +230,7 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
                     int iw = ow * w.StrideWidth - w.PadLeft + kx * w.DilationWidth;
                     var dst = row.Slice(t * cg, cg);
                     if ((uint)ih >= (uint)_height || (uint)iw >= (uint)_width) dst.Clear();
-                    else _input.AsSpan(((b * _height + ih) * _width + iw) * c + g * cg, cg).CopyTo(dst);
+                    else input.Slice(((b * _height + ih) * _width + iw) * c + g * cg, cg).CopyTo(dst);
                 }
             }
         }
@@ -223,6 +239,7 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork
     /// <summary>Output pixels [r0, r1) (over the whole batch) from the NHWC buffer into the NCHW output.</summary>
     private void ToNchw(int r0, int r1)
     {
+        if (_writeNhwc) return;
         var y = _y!.Span<float>();
         int m = _outChannels;
         for (int r = r0; r < r1;)

@@ -10,7 +10,7 @@ namespace EdgeAgent.Runtime.Ops;
 /// kernel, every other one <see cref="QConv2D"/> (pointwise GEMM or im2col + QGEMM) with weights packed at
 /// load, and bias, requantization and the fused activation clamp happen in the kernel's epilogue.
 /// </summary>
-internal sealed class Int8ConvKernel : OpKernel
+internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
 {
     private readonly KernelTable _table;
     private readonly WorkerPool? _pool;
@@ -24,7 +24,12 @@ internal sealed class Int8ConvKernel : OpKernel
     private readonly float[] _scales;
     private readonly int[] _bias, _weightZeroPoints;
     private readonly QuantizedOutput _clamp;
-    private readonly byte[] _input, _output, _scratch;
+    private readonly byte[] _scratch;
+    private readonly int _inputBytes, _outputBytes;
+    // NHWC copies of the image and the result, made on first use unless the neighbours hand over NHWC directly.
+    private byte[]? _input, _output;
+    private bool _readNhwc, _writeNhwc;
+    private Tensor? _x, _y;
 
     public override string Path => _conv is null ? $"dwconv-int8.{_table.Name}" : $"qconv.{_table.Name}";
 
@@ -42,8 +47,8 @@ internal sealed class Int8ConvKernel : OpKernel
         _weightZeroPoints = weightZeroPoints;
         _clamp = clamp;
         int outElement = kind == QGemmOutputKind.Int32 ? 4 : 1;
-        _input = new byte[checked(shape.Batch * shape.Height * shape.Width * shape.InChannels)];
-        _output = new byte[checked(shape.Batch * shape.OutHeight * shape.OutWidth * shape.OutChannels * outElement)];
+        _inputBytes = checked(shape.Batch * shape.Height * shape.Width * shape.InChannels);
+        _outputBytes = checked(shape.Batch * shape.OutHeight * shape.OutWidth * shape.OutChannels * outElement);
         if (depthwise)
         {
             // ONNX [C][1][KH][KW] → the kernel's [KH][KW][C].
@@ -111,30 +116,51 @@ internal sealed class Int8ConvKernel : OpKernel
         return new Int8ConvKernel(c, shape, weights, depthwise, signedInput, zx[0], kind, scales, bias, weightZeroPoints, clamp);
     }
 
+    public bool CanReadNhwc => true;
+    public bool CanWriteNhwc => _kind != QGemmOutputKind.Int32;
+    public void ReadNhwc() => _readNhwc = true;
+    public void WriteNhwc() => _writeNhwc = true;
+
+    /// <summary>The NHWC image the kernels read: the input tensor itself when the producer wrote NHWC.</summary>
+    private Span<byte> In => _readNhwc ? _x!.Bytes : _input;
+
+    /// <summary>The NHWC result the kernels write: the output tensor itself when the consumer reads NHWC.</summary>
+    private Span<byte> Out => _writeNhwc ? _y!.Bytes : _output;
+
     public override void Run(Tensor?[] inputs, Tensor[] outputs)
     {
         var s = _shape;
         int inPixels = s.Height * s.Width, outPixels = s.OutHeight * s.OutWidth;
-        NhwcLayout.ToNhwc<byte>(inputs[0]!.Bytes, _input, s.Batch, s.InChannels, inPixels);
+        _x = inputs[0]!;
+        _y = outputs[0];
+        if (!_readNhwc)
+        {
+            _input ??= new byte[_inputBytes];
+            NhwcLayout.ToNhwc<byte>(_x.Bytes, _input, s.Batch, s.InChannels, inPixels);
+        }
+        if (!_writeNhwc) _output ??= new byte[_outputBytes];
         if (_depthwise is not null) _depthwise.Run();
         else
         {
             var input = _signedInput
-                ? QGemmInput.Int8(MemoryMarshal.Cast<byte, sbyte>(_input.AsSpan()), s.Batch * inPixels, s.InChannels, _inputZeroPoint)
-                : QGemmInput.UInt8(_input, s.Batch * inPixels, s.InChannels, _inputZeroPoint);
+                ? QGemmInput.Int8(MemoryMarshal.Cast<byte, sbyte>(In), s.Batch * inPixels, s.InChannels, _inputZeroPoint)
+                : QGemmInput.UInt8(In, s.Batch * inPixels, s.InChannels, _inputZeroPoint);
             var output = _kind switch
             {
-                QGemmOutputKind.Int32 => QGemmOutput.Int32(MemoryMarshal.Cast<byte, int>(_output.AsSpan()), s.OutChannels),
-                QGemmOutputKind.Int8 => QGemmOutput.Int8(MemoryMarshal.Cast<byte, sbyte>(_output.AsSpan()), s.OutChannels, _scales, _clamp.ZeroPoint, _clamp.Min, _clamp.Max),
-                _ => QGemmOutput.UInt8(_output, s.OutChannels, _scales, _clamp.ZeroPoint, _clamp.Min, _clamp.Max),
+                QGemmOutputKind.Int32 => QGemmOutput.Int32(MemoryMarshal.Cast<byte, int>(Out), s.OutChannels),
+                QGemmOutputKind.Int8 => QGemmOutput.Int8(MemoryMarshal.Cast<byte, sbyte>(Out), s.OutChannels, _scales, _clamp.ZeroPoint, _clamp.Min, _clamp.Max),
+                _ => QGemmOutput.UInt8(Out, s.OutChannels, _scales, _clamp.ZeroPoint, _clamp.Min, _clamp.Max),
             };
             _conv!.Run(input, output, _scratch, _bias, _weightZeroPoints, _pool);
         }
-        var y = outputs[0];
-        if (_kind == QGemmOutputKind.Int32)
-            NhwcLayout.ToNchw<int>(MemoryMarshal.Cast<byte, int>(_output.AsSpan()), y.Span<int>(), s.Batch, s.OutChannels, outPixels);
-        else
-            NhwcLayout.ToNchw<byte>(_output, y.Bytes, s.Batch, s.OutChannels, outPixels);
+        if (!_writeNhwc)
+        {
+            if (_kind == QGemmOutputKind.Int32)
+                NhwcLayout.ToNchw<int>(MemoryMarshal.Cast<byte, int>(_output.AsSpan()), _y.Span<int>(), s.Batch, s.OutChannels, outPixels);
+            else
+                NhwcLayout.ToNchw<byte>(_output, _y.Bytes, s.Batch, s.OutChannels, outPixels);
+        }
+        _x = _y = null;
     }
 
     /// <summary>Runs the depthwise kernel image by image, output rows split over the session's threads.</summary>
@@ -165,8 +191,8 @@ internal sealed class Int8ConvKernel : OpKernel
             int r0 = (int)((long)rows * index / _chunks), r1 = (int)((long)rows * (index + 1) / _chunks);
             if (r1 <= r0) return;
             int inImage = s.Height * s.Width * s.InChannels, outImage = s.OutHeight * s.OutWidth * s.OutChannels;
-            var input = owner._input.AsSpan(_image * inImage, inImage);
-            var output = owner._output.AsSpan(_image * outImage, outImage);
+            var input = owner.In.Slice(_image * inImage, inImage);
+            var output = owner.Out.Slice(_image * outImage, outImage);
             if (owner._signedInput)
                 owner._table.DepthwiseConv(_geometry, s.InChannels, MemoryMarshal.Cast<byte, sbyte>(input), owner._inputZeroPoint,
                     owner._depthwiseWeights, owner._bias, owner._scales, owner._clamp, MemoryMarshal.Cast<byte, sbyte>(output), r0, r1 - r0);
