@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using EdgeAgent.Daemon.Configuration;
 using EdgeAgent.Daemon.Control;
 using EdgeAgent.Daemon.Hosting;
@@ -20,33 +18,13 @@ namespace EdgeAgent.Tests.Hosting;
 /// </summary>
 public class DaemonHostTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task RunsThePipelineOnEmbeddedDefaultsAndStopsCleanly()
     {
         using var dir = new TempDirectory();
-        string demo = TextBundle.Write(dir.File("demo"), "vibration", "0.1");
-        var configuration = ConfigLoader.Load(null, [
-            $"--device:stateDirectory={dir.File("state")}",
-            $"--model:demoBundle={demo}",
-            $"--mqtt:embeddedPort={FreePort()}",
-            "--pipeline:hop=16",
-        ], includeEnvironment: false);
-        var options = OptionsBinder.BindOrThrow(configuration);
-        using var host = DaemonHost.Build(options, configuration, new DaemonHostSettings
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IBundleVerifier>(new TextBundle.Verifier());
-                services.AddSingleton<IInferenceEngineFactory>(new TextBundle.EngineFactory(windowSize: 64, channels: 3));
-            },
-        });
+        var daemon = TestDaemon.Build(dir, $"--mqtt:embeddedPort={TestDaemon.FreePort()}", "--pipeline:hop=16");
+        using var host = daemon.Host;
+        var options = daemon.Options;
         await host.StartAsync();
         var metrics = host.Services.GetRequiredService<PipelineMetrics>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -73,24 +51,11 @@ public class DaemonHostTests
     public async Task PublishesTheStartUpEventStatusAndTelemetryToTheEmbeddedBroker()
     {
         using var dir = new TempDirectory();
-        string demo = TextBundle.Write(dir.File("demo"), "vibration", "0.1");
-        var configuration = ConfigLoader.Load(null, [
-            $"--device:stateDirectory={dir.File("state")}",
-            $"--model:demoBundle={demo}",
-            $"--mqtt:embeddedPort={FreePort()}",
+        using var host = TestDaemon.Build(dir,
+            $"--mqtt:embeddedPort={TestDaemon.FreePort()}",
             "--device:id=host-test",
             "--mqtt:telemetryIntervalMs=200",
-            "--pipeline:hop=16",
-        ], includeEnvironment: false);
-        var options = OptionsBinder.BindOrThrow(configuration);
-        using var host = DaemonHost.Build(options, configuration, new DaemonHostSettings
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IBundleVerifier>(new TextBundle.Verifier());
-                services.AddSingleton<IInferenceEngineFactory>(new TextBundle.EngineFactory(windowSize: 64, channels: 3));
-            },
-        });
+            "--pipeline:hop=16").Host;
         await host.StartAsync();
         var traffic = host.Services.GetRequiredService<BrokerTraffic>();
         var deadline = DateTime.UtcNow.AddSeconds(30);

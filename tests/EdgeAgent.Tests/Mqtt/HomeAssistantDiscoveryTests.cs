@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeAgent.Daemon.Configuration;
@@ -57,37 +55,17 @@ public sealed partial class HomeAssistantDiscoveryTests
         return condition is JsonValue v && v.TryGetValue(out bool b) && b ? conditional.Groups[1].Value : conditional.Groups[3].Value;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task EveryDiscoveredEntityReadsAValueFromWhatTheDaemonPublishes()
     {
         await using var broker = await MosquittoBroker.StartAsync();
         using var dir = new TempDirectory();
-        string demo = TextBundle.Write(dir.File("demo"), "vibration", "0.1");
-        var configuration = ConfigLoader.Load(null, [
+        using var host = TestDaemon.Build(dir,
             $"--device:id={DeviceId}",
-            $"--device:stateDirectory={dir.File("state")}",
-            $"--model:demoBundle={demo}",
             $"--mqtt:broker={broker.Url}",
             "--mqtt:homeAssistantDiscovery=true",
             "--mqtt:telemetryIntervalMs=200",
-            "--pipeline:hop=16",
-        ], includeEnvironment: false);
-        var options = OptionsBinder.BindOrThrow(configuration);
-        using var host = DaemonHost.Build(options, configuration, new DaemonHostSettings
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IBundleVerifier>(new TextBundle.Verifier());
-                services.AddSingleton<IInferenceEngineFactory>(new TextBundle.EngineFactory(windowSize: 64, channels: 3));
-            },
-        });
+            "--pipeline:hop=16").Host;
         await host.StartAsync();
         try
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EdgeAgent.Tests.Support;
 
 namespace EdgeAgent.Tests.Mqtt;
 
@@ -44,16 +45,9 @@ public sealed partial class MosquittoBroker : IAsyncDisposable
         _ = tls; // a TLS listener accepts TCP connections too, so readiness is probed the same way
         string directory = Path.Combine(Path.GetTempPath(), "edgeagent-mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
-        var broker = new MosquittoBroker(directory, FreePort(), listener);
+        var broker = new MosquittoBroker(directory, TestDaemon.FreePort(), listener);
         await broker.LaunchAsync();
         return broker;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task LaunchAsync()
