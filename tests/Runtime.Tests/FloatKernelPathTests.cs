@@ -11,18 +11,10 @@ namespace EdgeAgent.Runtime.Tests;
 /// </summary>
 public class FloatKernelPathTests
 {
-    private static float[] Run(OnnxModel model, float[] x, int threads = 1, bool optimize = true)
-    {
-        using var session = InferenceSession.FromModel(model, new SessionOptions { Threads = threads, Optimize = optimize });
-        var shape = session.Inputs[0].ConcreteShape()!;
-        return session.Run([Tensor.FromArray<float>(x, shape)])[0].ToArray<float>();
-    }
+    private static float[] Run(OnnxModel model, float[] x, int threads = 1, bool optimize = true) =>
+        KernelPathRuns.Run(model, x, threads, optimize);
 
-    private static float[] Input(OnnxModel model, int seed)
-    {
-        int count = model.Graph.Inputs[0].ConcreteShape()!.Aggregate(1, (a, b) => a * b);
-        return TestModels.Random(count, seed, 2f);
-    }
+    private static float[] Input(OnnxModel model, int seed) => KernelPathRuns.Input(model, seed, 2f);
 
     private static void AssertClose(float[] expected, float[] actual, float tolerance = 1e-4f)
     {
