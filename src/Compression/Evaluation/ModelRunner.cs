@@ -1,5 +1,4 @@
 using EdgeAgent.Runtime.Ir;
-using EdgeAgent.Runtime.Onnx;
 
 namespace EdgeAgent.Compression.Evaluation;
 
@@ -21,7 +20,7 @@ public abstract class ModelRunner : IDisposable
     /// <summary>A copy of <paramref name="model"/> whose graph also outputs <paramref name="extra"/> (float values only).</summary>
     public static OnnxModel WithExtraOutputs(OnnxModel model, IEnumerable<string> extra)
     {
-        var copy = OnnxReader.Load(OnnxWriter.ToBytes(model));
+        var copy = model.Copy();
         var existing = new HashSet<string>(copy.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         foreach (var t in extra)
             if (existing.Add(t)) copy.Graph.Outputs.Add(new ValueInfo(t, DataType.Float, null));

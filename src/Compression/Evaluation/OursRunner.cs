@@ -12,8 +12,7 @@ public sealed class OursRunner : ModelRunner
     public OursRunner(OnnxModel model, bool optimize = true)
     {
         // The session rewrites the graph it is given (QDQ fusion); callers keep using theirs (e.g. with ONNX Runtime).
-        var own = Runtime.Onnx.OnnxReader.Load(Runtime.Onnx.OnnxWriter.ToBytes(model), validate: false);
-        _session = InferenceSession.FromModel(own, new SessionOptions { Optimize = optimize });
+        _session = InferenceSession.FromModel(model.Copy(validate: false), new SessionOptions { Optimize = optimize });
         _names = _session.Outputs.Select(o => o.Name).ToArray();
     }
 

@@ -1,7 +1,7 @@
 using EdgeAgent.Compression.Data;
+using EdgeAgent.Compression.Evaluation;
 using EdgeAgent.Runtime;
 using EdgeAgent.Runtime.Ir;
-using EdgeAgent.Runtime.Onnx;
 
 namespace EdgeAgent.Compression.Quantization;
 
@@ -17,11 +17,8 @@ public sealed class ActivationCollector
 
     public ActivationCollector(OnnxModel model, IReadOnlyCollection<string> tensors)
     {
-        var copy = OnnxReader.Load(OnnxWriter.ToBytes(model));
-        var existing = new HashSet<string>(copy.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
-        _firstExtra = copy.Graph.Outputs.Count;
-        foreach (var t in tensors)
-            if (!existing.Contains(t)) copy.Graph.Outputs.Add(new ValueInfo(t, DataType.Float, null));
+        _firstExtra = model.Graph.Outputs.Count;
+        var copy = ModelRunner.WithExtraOutputs(model, tensors);
         _names = copy.Graph.Outputs.Select(o => o.Name).ToArray();
         // No graph rewrites: fusions could remove the very tensors being observed.
         _session = InferenceSession.FromModel(copy, new SessionOptions { Optimize = false });

@@ -26,6 +26,14 @@ public sealed class OnnxModel
         }
     }
 
+    /// <summary>
+    /// An independent deep copy (through the writer and reader, so it is exactly what a saved file would load as).
+    /// Needed before handing a model to an <see cref="InferenceSession"/> that optimises it while the caller keeps
+    /// using the original, since the session rewrites the graph it is given.
+    /// </summary>
+    public OnnxModel Copy(bool validate = true) =>
+        Onnx.OnnxReader.Load(Onnx.OnnxWriter.ToBytes(this), validate: validate);
+
     public static OnnxModel Create(Graph graph, long opset = 17)
     {
         var m = new OnnxModel { Graph = graph, ProducerName = "EdgeAgent" };
