@@ -107,6 +107,15 @@ status() {
   cat "$out"
 }
 vmrss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
+# The daemon's largest VmRSS over N one-second samples.
+max_rss_over() {
+  local max=0 r
+  for _ in $(seq 1 "$1"); do
+    sleep 1
+    r=$(vmrss_bytes "$daemon_pid"); [ "$r" -gt "$max" ] && max=$r
+  done
+  echo "$max"
+}
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
 # --- first inference: one first boot (installs the bundle), then three restarts ------------------------------------
@@ -139,11 +148,7 @@ start_daemon steady "$work/state-x64" "$x64"
 wait_first_inference steady 60 >/dev/null
 sleep 10
 s1=$(status); t1=$EPOCHREALTIME
-rss=0
-for _ in $(seq 1 "$steady"); do
-  sleep 1
-  r=$(vmrss_bytes "$daemon_pid"); [ "$r" -gt "$rss" ] && rss=$r
-done
+rss=$(max_rss_over "$steady")
 s2=$(status); t2=$EPOCHREALTIME
 stop_daemon steady
 sleep 0.5   # the output reader drains the daemon's last lines (its summary)
@@ -161,11 +166,7 @@ start_daemon rate "$work/state-x64" "$x64" -- --pipeline:hop=1
 wait_first_inference rate 60 >/dev/null
 sleep 5
 r1=$(status); u1=$EPOCHREALTIME
-rss_loaded=0
-for _ in $(seq 1 "$steady"); do
-  sleep 1
-  r=$(vmrss_bytes "$daemon_pid"); [ "$r" -gt "$rss_loaded" ] && rss_loaded=$r
-done
+rss_loaded=$(max_rss_over "$steady")
 r2=$(status); u2=$EPOCHREALTIME
 stop_daemon rate
 rate=$(awk -v a="$(field "$r1" inferences)" -v b="$(field "$r2" inferences)" -v s="$u1" -v e="$u2" 'BEGIN { printf "%.1f", (b - a) / (e - s) }')
