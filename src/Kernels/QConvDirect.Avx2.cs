@@ -101,8 +101,9 @@ internal static unsafe class QConvDirectAvx2
         }
     }
 
+    /// <summary>Requantizes 8 channels of one pixel and stores those below <paramref name="cout"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(Vector256<int> acc, int block, float* scales, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp,
+    internal static void Store<T>(Vector256<int> acc, int block, float* scales, Vector256<float> lo, Vector256<float> hi, Vector256<int> zp,
         T* pixelOut, int cout, bool signed, byte* tail) where T : unmanaged
     {
         var q = RequantizationAvx2.Requantize(acc, Avx.LoadVector256(scales + block * 8), lo, hi, zp);

@@ -32,6 +32,18 @@ public sealed class QConvDirect
     /// <summary>Tap pairs per kernel row: ceil(KernelWidth x InChannels / 2).</summary>
     internal int RowPairs { get; }
 
+    /// <summary>
+    /// s8 weights for the AVX-VNNI path: [KernelHeight][RowQuads][ChannelBlocks] vectors of 8 channels x 4 taps
+    /// (zero past the row's last tap and past the last channel).
+    /// </summary>
+    internal sbyte[] PackedQuads { get; }
+
+    /// <summary>Tap quads per kernel row: ceil(KernelWidth x InChannels / 4).</summary>
+    internal int RowQuads { get; }
+
+    /// <summary>Per output channel (padded to the blocks), the sum of its weights: the zero-point correction of the VNNI path.</summary>
+    internal int[] ChannelSums { get; }
+
     /// <summary>Groups of 8 output channels.</summary>
     internal int ChannelBlocks { get; }
 
@@ -84,6 +96,18 @@ public sealed class QConvDirect
                             PackedPairs[at + half] = weights[((o * cin + c) * kh + ky) * kw + kx];
                         }
                     }
+        RowQuads = (kw * cin + 3) / 4;
+        PackedQuads = new sbyte[kh * RowQuads * ChannelBlocks * 32];
+        ChannelSums = new int[ChannelBlocks * 8];
+        for (int o = 0; o < cout; o++)
+            for (int ky = 0; ky < kh; ky++)
+                for (int tap = 0; tap < kw * cin; tap++)
+                {
+                    int kx = tap / cin, c = tap % cin, quad = tap / 4;
+                    sbyte v = weights[((o * cin + c) * kh + ky) * kw + kx];
+                    PackedQuads[((ky * RowQuads + quad) * ChannelBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = v;
+                    ChannelSums[o] += v;
+                }
     }
 
     /// <summary>
@@ -110,7 +134,8 @@ public sealed class QConvDirect
 
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
-        if (IsVectorized(Table)) QConvDirectAvx2.Run(args);
+        if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
+        else if (IsVectorized(Table)) QConvDirectAvx2.Run(args);
         else QConvDirectScalar.Run(args);
     }
 
