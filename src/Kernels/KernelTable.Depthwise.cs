@@ -47,7 +47,12 @@ public sealed partial class KernelTable
         {
             case SimdPath.Neon: DepthwiseConvNeon.Run(args); break;
             case SimdPath.Avx2:
-            case SimdPath.Avx512: DepthwiseConvAvx2.Run(args); break;
+            case SimdPath.Avx512:
+                if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86Rows.Run(args, vnni: Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+                else
+                    DepthwiseConvAvx2.Run(args);
+                break;
             default: DepthwiseConvScalar.Run(args); break;
         }
     }

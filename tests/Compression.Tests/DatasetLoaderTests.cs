@@ -19,7 +19,7 @@ public sealed class DatasetLoaderTests : IDisposable
     public void NpyWithABatchDimensionGivesOneSamplePerRow()
     {
         var values = Enumerable.Range(0, 24).Select(i => (float)i).ToArray();
-        File.WriteAllBytes(P("x.npy"), NpyArray.ToBytes(Tensor.FromArray<float>(values, 4, 2, 3)));
+        File.WriteAllBytes(P("x.npy"), NpyFile.ToBytes(Tensor.FromArray<float>(values, 4, 2, 3)));
         var set = DatasetLoader.Load(P("x.npy"), s_inputs, wantLabels: false);
         Assert.Equal(4, set.Count);
         Assert.Equal([1, 2, 3], set.Samples[2][0].Shape.ToArray());
@@ -31,8 +31,8 @@ public sealed class DatasetLoaderTests : IDisposable
     {
         using (var zip = ZipFile.Open(P("d.npz"), ZipArchiveMode.Create))
         {
-            using (var s = zip.CreateEntry("x.npy").Open()) s.Write(NpyArray.ToBytes(Tensor.FromArray<float>(new float[18], 3, 2, 3)));
-            using (var s = zip.CreateEntry("y.npy").Open()) s.Write(NpyArray.ToBytes(Tensor.FromArray<long>([2L, 0L, 1L], 3)));
+            using (var s = zip.CreateEntry("x.npy").Open()) s.Write(NpyFile.ToBytes(Tensor.FromArray<float>(new float[18], 3, 2, 3)));
+            using (var s = zip.CreateEntry("y.npy").Open()) s.Write(NpyFile.ToBytes(Tensor.FromArray<long>([2L, 0L, 1L], 3)));
         }
         var set = DatasetLoader.Load(P("d.npz"), s_inputs, wantLabels: true);
         Assert.Equal([2, 0, 1], set.Labels!);
@@ -58,7 +58,7 @@ public sealed class DatasetLoaderTests : IDisposable
     [Fact]
     public void ShapeMismatchNamesTheFileAndBothShapes()
     {
-        File.WriteAllBytes(P("bad.npy"), NpyArray.ToBytes(Tensor.FromArray<float>(new float[20], 4, 5)));
+        File.WriteAllBytes(P("bad.npy"), NpyFile.ToBytes(Tensor.FromArray<float>(new float[20], 4, 5)));
         var e = Assert.Throws<DataFormatException>(() => DatasetLoader.Load(P("bad.npy"), s_inputs, wantLabels: false));
         Assert.Contains("bad.npy", e.Message);
         Assert.Contains("[4,5]", e.Message);
@@ -85,7 +85,7 @@ public sealed class DatasetLoaderTests : IDisposable
     [Fact]
     public void IntegerDataCannotFeedAFloatInput()
     {
-        File.WriteAllBytes(P("i.npy"), NpyArray.ToBytes(Tensor.FromArray<int>(new int[6], 1, 2, 3)));
+        File.WriteAllBytes(P("i.npy"), NpyFile.ToBytes(Tensor.FromArray<int>(new int[6], 1, 2, 3)));
         Assert.Contains("int32", Assert.Throws<DataFormatException>(() => DatasetLoader.Load(P("i.npy"), s_inputs, false)).Message);
     }
 }

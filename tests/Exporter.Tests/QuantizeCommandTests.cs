@@ -30,7 +30,7 @@ public sealed class QuantizeCommandTests : IDisposable
         g.Nodes.Add(new Node("Gemm", ["hr", "w2", "b2"], ["y"], "fc2"));
         File.WriteAllBytes(_dir["float.onnx"], OnnxWriter.ToBytes(OnnxModel.Create(g, 17)));
         var x = R(samples * 12);
-        File.WriteAllBytes(_dir["calib.npy"], NpyArray.ToBytes(Tensor.FromArray<float>(x, samples, 12)));
+        File.WriteAllBytes(_dir["calib.npy"], NpyFile.ToBytes(Tensor.FromArray<float>(x, samples, 12)));
         File.WriteAllLines(_dir["labeled.csv"], Enumerable.Range(0, samples).Select(i =>
             string.Join(',', x.Skip(i * 12).Take(12).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "," + (i % 5)));
     }
@@ -61,7 +61,7 @@ public sealed class QuantizeCommandTests : IDisposable
     public void CalibrationOfTheWrongShapeFailsWithExit1AndNoOutput()
     {
         WriteModelAndData();
-        File.WriteAllBytes(_dir["bad.npy"], NpyArray.ToBytes(Tensor.FromArray<float>(new float[30], 3, 10)));
+        File.WriteAllBytes(_dir["bad.npy"], NpyFile.ToBytes(Tensor.FromArray<float>(new float[30], 3, 10)));
         var (code, _, err) = CliRunner.Run("quantize", _dir["float.onnx"], "-o", _dir["q.onnx"], "--calibration", _dir["bad.npy"]);
         Assert.Equal(1, code);
         Assert.Contains("bad.npy", err);

@@ -12,12 +12,17 @@ namespace EdgeAgent.Bench.Kernels;
 /// </summary>
 public static class KernelsBench
 {
-    private sealed record Row(string Op, string Shape, long Macs, double Ours, double Ort, double OrtFloat, string OrtOp);
+    private sealed record Row(string Op, string Shape, long Macs, double Ours, double Ort, double OrtFloat, string OrtOp)
+    {
+        /// <summary>Rows beyond the issue's shape list (the runtime's narrow MobileNet depthwise layers): printed and written, left out of the medians.</summary>
+        public bool Extra { get; init; }
+    }
 
     public static int Run(string[] args)
     {
         int threads = 1;
         bool quick = false;
+        var only = new List<string>();
         string output = Path.Combine("bench", "results", "kernels.json");
         for (int i = 0; i < args.Length; i++)
         {
@@ -26,7 +31,8 @@ public static class KernelsBench
                 case "--threads" when i + 1 < args.Length: threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--quick": quick = true; break;
                 case "--output" when i + 1 < args.Length: output = args[++i]; break;
-                default: Console.Error.WriteLine($"kernels bench: unknown argument '{args[i]}' (--threads N, --quick, --output FILE)"); return 2;
+                case "--only" when i + 1 < args.Length: only.Add(args[++i]); break;
+                default: Console.Error.WriteLine($"kernels bench: unknown argument '{args[i]}' (--threads N, --quick, --output FILE, --only TEXT...)"); return 2;
             }
         }
         if (threads < 1) { Console.Error.WriteLine("kernels bench: --threads must be at least 1"); return 2; }
@@ -38,31 +44,46 @@ public static class KernelsBench
         Console.WriteLine($"{"op",-12} {"shape",-34} {"ours GOPS",10} {"ORT GOPS",10} {"ratio",7} {"ORT fp32",10} {"vs fp32",8} {"MAC/cyc",8}");
 
         var rows = new List<Row>();
+        // --only keeps the rows whose "op shape" contains one of the given texts, so one row can be timed quickly.
+        void Add(string op, string shape, Func<Row> run)
+        {
+            string key = $"{op} {shape}";
+            if (only.Count == 0 || only.Any(o => key.Contains(o, StringComparison.OrdinalIgnoreCase)))
+                rows.Add(Print(run(), hz, threads));
+        }
         int[] ms = [1, 4, 16, 64, 196];
         int[] kns = quick ? [64, 512] : [64, 256, 512, 1024];
         foreach (int m in ms)
             foreach (int k in kns)
                 foreach (int n in kns)
                 {
-                    rows.Add(Print(Gemm(table, pool, threads, m, k, n, int32Output: false), hz, threads));
-                    if (k == n) rows.Add(Print(Gemm(table, pool, threads, m, k, n, int32Output: true), hz, threads));
+                    Add("qgemm", $"M={m},K={k},N={n}", () => Gemm(table, pool, threads, m, k, n, int32Output: false));
+                    if (k == n) Add("qgemm-int32", $"M={m},K={k},N={n}", () => Gemm(table, pool, threads, m, k, n, int32Output: true));
                 }
         foreach (int size in new[] { 56, 14 })
         {
             int c = size == 56 ? 64 : 256;
-            rows.Add(Print(Conv(table, pool, threads, "qconv3x3s1", new Conv2DShape(1, size, size, c, c, 3, 3, 1, 1, 1, 1, 1, 1)), hz, threads));
-            rows.Add(Print(Conv(table, pool, threads, "qconv3x3s2", new Conv2DShape(1, size, size, c, 2 * c, 3, 3, 2, 2, 1, 1, 1, 1)), hz, threads));
-            rows.Add(Print(Depthwise(table, pool, threads, size, 2 * c), hz, threads));
-            rows.Add(Print(Conv(table, pool, threads, "qconv1x1", new Conv2DShape(1, size, size, 2 * c, 2 * c, 1, 1)), hz, threads));
+            Add("qconv3x3s1", $"{size}x{size}x{c}->{c}", () => Conv(table, pool, threads, "qconv3x3s1", new Conv2DShape(1, size, size, c, c, 3, 3, 1, 1, 1, 1, 1, 1)));
+            Add("qconv3x3s2", $"{size}x{size}x{c}->{2 * c}", () => Conv(table, pool, threads, "qconv3x3s2", new Conv2DShape(1, size, size, c, 2 * c, 3, 3, 2, 2, 1, 1, 1, 1)));
+            Add("qdwconv3x3", $"{size}x{size}x{2 * c}", () => Depthwise(table, pool, threads, size, 2 * c, 3, 1));
+            Add("qconv1x1", $"{size}x{size}x{2 * c}->{2 * c}", () => Conv(table, pool, threads, "qconv1x1", new Conv2DShape(1, size, size, 2 * c, 2 * c, 1, 1)));
         }
 
-        var ratios = rows.Select(r => r.Ours / r.Ort).Order().ToArray();
+        // MobileNet-224's narrow depthwise layers (the runtime's model) and the stride-2 / 5x5 depthwise forms.
+        void AddExtra(string op, string shape, Func<Row> run) => Add(op, shape, () => run() with { Extra = true });
+        AddExtra("qdwconv3x3", "112x112x16", () => Depthwise(table, pool, threads, 112, 16, 3, 1));
+        AddExtra("qdwconv3x3", "56x56x32", () => Depthwise(table, pool, threads, 56, 32, 3, 1));
+        AddExtra("qdwconv3x3s2", "112x112x64", () => Depthwise(table, pool, threads, 112, 64, 3, 2));
+        AddExtra("qdwconv5x5", "14x14x480", () => Depthwise(table, pool, threads, 14, 480, 5, 1));
+
+        var counted = rows.Where(r => !r.Extra).ToList();
+        var ratios = counted.Select(r => r.Ours / r.Ort).Order().ToArray();
         double median = Median(ratios);
-        double medianSmall = Median(rows.Where(r => r.Op.StartsWith("qgemm") && M(r) <= 16).Select(r => r.Ours / r.Ort).Order().ToArray());
-        var vsFloat = rows.Where(r => r.Op.StartsWith("qgemm") && M(r) >= 16).Select(r => r.Ours / r.OrtFloat).Order().ToArray();
+        double medianSmall = Median(counted.Where(r => r.Op.StartsWith("qgemm") && M(r) <= 16).Select(r => r.Ours / r.Ort).Order().ToArray());
+        var vsFloat = counted.Where(r => r.Op.StartsWith("qgemm") && M(r) >= 16).Select(r => r.Ours / r.OrtFloat).Order().ToArray();
         Console.WriteLine();
-        Console.WriteLine($"median ratio (all {rows.Count} rows): {median:F2}; median ratio GEMM M<=16: {medianSmall:F2}; " +
-                          $"ours int8 / ORT fp32 for GEMM M>=16: median {Median(vsFloat):F2}, min {vsFloat.First():F2}");
+        Console.WriteLine($"median ratio (all {counted.Count} issue rows): {median:F2}; median ratio GEMM M<=16: {medianSmall:F2}; " +
+                          $"ours int8 / ORT fp32 for GEMM M>=16: median {Median(vsFloat):F2}, min {(vsFloat.Length == 0 ? double.NaN : vsFloat[0]):F2}");
         Write(output, threads, hz, table, rows);
         Console.WriteLine($"wrote {output}");
         return 0;
@@ -172,41 +193,43 @@ public static class KernelsBench
         return new Row(op, $"{s.Height}x{s.Width}x{s.InChannels}->{s.OutChannels}", macs, 1 / oursTime, 1 / ortTime, 1 / floatTime, "QLinearConv");
     }
 
-    /// <summary>Depthwise 3x3 s1 through the kernels-misc DepthwiseConv kernel, against QLinearConv with group = C.</summary>
-    private static Row Depthwise(KernelTable table, WorkerPool? pool, int threads, int size, int channels)
+    /// <summary>Depthwise k x k (padding k / 2) through KernelTable.DepthwiseConv, against QLinearConv with group = C.</summary>
+    private static Row Depthwise(KernelTable table, WorkerPool? pool, int threads, int size, int channels, int kernel, int stride)
     {
-        var shape = new Conv2DShape(1, size, size, channels, channels, 3, 3, 1, 1, 1, 1, 1, 1, Groups: channels);
+        int taps = kernel * kernel, pad = kernel / 2;
         var rng = new Random(size + channels);
         var x = new byte[size * size * channels];
         rng.NextBytes(x);
-        var wOihw = new sbyte[channels * 9];
+        var wOihw = new sbyte[channels * taps];
         for (int i = 0; i < wOihw.Length; i++) wOihw[i] = (sbyte)rng.Next(-127, 128);
-        var wHwc = new sbyte[9 * channels];
-        for (int c = 0; c < channels; c++) for (int t = 0; t < 9; t++) wHwc[t * channels + c] = wOihw[c * 9 + t];
+        var wHwc = new sbyte[taps * channels];
+        for (int c = 0; c < channels; c++) for (int t = 0; t < taps; t++) wHwc[t * channels + c] = wOihw[c * taps + t];
         var bias = new int[channels];
         var scales = Enumerable.Range(0, channels).Select(_ => 0.0002f).ToArray();
-        var geometry = new WindowGeometry(size, size, 3, 1, 1);
-        var y = new byte[size * size * channels];
+        var geometry = new WindowGeometry(size, size, kernel, stride, pad);
+        int outSize = geometry.OutputHeight;
+        var y = new byte[outSize * outSize * channels];
         var work = new DepthwiseRows(table, geometry, channels, x, wHwc, bias, scales, y) { Parts = pool?.ThreadCount ?? 1 };
         double oursTime = Timing.MedianSeconds(() => { if (pool is null) work.Execute(0, 1); else pool.Run(work, pool.ThreadCount); });
 
-        long[] xDims = [1, channels, size, size], wDims = [channels, 1, 3, 3];
-        var attrs = new Dictionary<string, long[]> { ["kernel_shape"] = [3, 3], ["strides"] = [1, 1], ["pads"] = [1, 1, 1, 1] };
+        long[] xDims = [1, channels, size, size], wDims = [channels, 1, kernel, kernel], yDims = [1, channels, outSize, outSize];
+        var attrs = new Dictionary<string, long[]> { ["kernel_shape"] = [kernel, kernel], ["strides"] = [stride, stride], ["pads"] = [pad, pad, pad, pad] };
         var group = new Dictionary<string, long> { ["group"] = channels };
         var model = Build("QLinearConv", ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"], [new Value("x", ElemUInt8, xDims)],
             [Scalar("x_scale", 0.02f), ScalarU8("x_zp", 128), SBytes("w", wDims, wOihw), Floats("w_scale", [channels], Enumerable.Repeat(0.005f, channels).ToArray()),
              SBytes("w_zp", [channels], new sbyte[channels]), Scalar("y_scale", 0.5f), ScalarU8("y_zp", 120), Ints("b", [channels], bias)],
-            new Value("y", ElemUInt8, xDims), attrs, group);
+            new Value("y", ElemUInt8, yDims), attrs, group);
         double ortTime;
-        using (var ort = new OrtRunner(model, threads, [("x", OrtRunner.Tensor(x, xDims))], ("y", OrtRunner.Tensor(new byte[y.Length], xDims))))
+        using (var ort = new OrtRunner(model, threads, [("x", OrtRunner.Tensor(x, xDims))], ("y", OrtRunner.Tensor(new byte[y.Length], yDims))))
             ortTime = Timing.MedianSeconds(ort.Run);
         var floatModel = Build("Conv", ["x", "w"], [new Value("x", ElemFloat, xDims)], [Floats("w", wDims, wOihw.Select(v => v * 0.005f).ToArray())],
-            new Value("y", ElemFloat, xDims), attrs, group);
+            new Value("y", ElemFloat, yDims), attrs, group);
         double floatTime;
         using (var ort = new OrtRunner(floatModel, threads, [("x", OrtRunner.Tensor(x.Select(v => (v - 128) * 0.02f).ToArray(), xDims))],
-                   ("y", OrtRunner.Tensor(new float[y.Length], xDims))))
+                   ("y", OrtRunner.Tensor(new float[y.Length], yDims))))
             floatTime = Timing.MedianSeconds(ort.Run);
-        return new Row("qdwconv3x3", $"{size}x{size}x{channels}", (long)size * size * channels * 9, 1 / oursTime, 1 / ortTime, 1 / floatTime, "QLinearConv");
+        string op = $"qdwconv{kernel}x{kernel}" + (stride == 1 ? "" : $"s{stride}");
+        return new Row(op, $"{size}x{size}x{channels}", (long)outSize * outSize * channels * taps, 1 / oursTime, 1 / ortTime, 1 / floatTime, "QLinearConv");
     }
 
     /// <summary>Splits the depthwise kernel's output rows over the pool.</summary>
@@ -236,7 +259,7 @@ public static class KernelsBench
             json.Append(CultureInfo.InvariantCulture,
                 $"{{\"op\": \"{r.Op}\", \"shape\": \"{r.Shape}\", \"ours_gops\": {ours:F2}, \"ort_gops\": {ort:F2}, \"ratio\": {ours / ort:F3}, ");
             json.Append(CultureInfo.InvariantCulture,
-                $"\"ort_op\": \"{r.OrtOp}\", \"ort_float_gops\": {fp:F2}, \"int8_vs_ort_float\": {ours / fp:F3}, \"macs_per_cycle\": {r.Macs * r.Ours / hz / threads:F2}}}");
+                $"\"ort_op\": \"{r.OrtOp}\", \"ort_float_gops\": {fp:F2}, \"int8_vs_ort_float\": {ours / fp:F3}, \"macs_per_cycle\": {r.Macs * r.Ours / hz / threads:F2}{(r.Extra ? ", \"extra\": true" : "")}}}");
         }
         json.Append("\n]}\n");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

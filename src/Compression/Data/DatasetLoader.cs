@@ -35,7 +35,12 @@ public static class DatasetLoader
         throw new DataFormatException($"{path}: unknown data format (use .npy, .npz, .csv, an IDX images file, or a folder of .pb tensors)");
     }
 
-    private static Tensor Npy(byte[] bytes, string where) => NpyArray.Parse(bytes, where);
+    // The runtime's reader is the one .npy parser; its errors become data errors here, message unchanged.
+    private static Tensor Npy(byte[] bytes, string where)
+    {
+        try { return NpyFile.Parse(bytes, where); }
+        catch (ModelLoadException e) { throw new DataFormatException(e.Message, e); }
+    }
 
     private static int[] PerSampleShape(ValueInfo input, string source)
     {

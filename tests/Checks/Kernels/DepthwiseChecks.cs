@@ -29,6 +29,14 @@ public static class DepthwiseChecks
         // Full windows take the paired-tap AVX2 path: dilated, and an odd tap count (1x3) with a channel tail.
         yield return new("9x9-3x3-dil2-p0-c32", new WindowGeometry(9, 9, 3, 1, 0, 2), 32);
         yield return new("3x9-1x3-s1-c35", new WindowGeometry(3, 9, 1, 3, 1, 1, 0, 0, 0, 0), 35);
+        // The x86 row kernel: several pixels per vector (C = 16, 1), stride planes, a row tail that is not a
+        // multiple of 32 bytes, three channel phases (C = 96 and 48), a tall odd kernel with uneven strides.
+        yield return new("13x21-3x3-s2-p1-c16", new WindowGeometry(13, 21, 3, 2, 1), 16);
+        yield return new("4x37-3x3-s1-p1-c32", new WindowGeometry(4, 37, 3, 1, 1), 32);
+        yield return new("7x7-5x5-s2-p2-c96", new WindowGeometry(7, 7, 5, 2, 2), 96);
+        yield return new("3x50-3x3-s1-p1-c1", new WindowGeometry(3, 50, 3, 1, 1), 1);
+        yield return new("9x8-7x3-s1x2-asym-c20", new WindowGeometry(9, 8, 7, 3, 1, 2, 3, 0, 2, 1), 20);
+        yield return new("5x6-3x3-s1-p1-c48", new WindowGeometry(5, 6, 3, 1, 1), 48);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);

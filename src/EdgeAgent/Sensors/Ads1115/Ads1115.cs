@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeAgent.Daemon.Sensors.Ads1115;
@@ -30,8 +29,8 @@ public sealed class Ads1115 : IDisposable
             pga << Ads1115Registers.PgaShift |
             dr << Ads1115Registers.DataRateShift |
             Ads1115Registers.ComparatorDisable); // MODE = 0: continuous conversion
-        WriteRegister(Ads1115Registers.Config, ConfigValue);
-        ushort readBack = ReadRegister(Ads1115Registers.Config);
+        _device.WriteRegister16(Ads1115Registers.Config, ConfigValue);
+        ushort readBack = _device.ReadRegister16(Ads1115Registers.Config);
         // OS reads back as 1 when no conversion is in progress, 0 while converting; ignore it in the comparison.
         if ((readBack & 0x7FFF) != (ConfigValue & 0x7FFF))
             throw new SensorException($"no ADS1115 at 0x{device.ConnectionSettings.DeviceAddress:x2}: config reads back 0x{readBack:x4}, wrote 0x{ConfigValue:x4}");
@@ -43,27 +42,13 @@ public sealed class Ads1115 : IDisposable
     public ushort ConfigValue { get; }
 
     /// <summary>The latest conversion in volts (two's complement code × FSR / 32768).</summary>
-    public double ReadVolts() => (short)ReadRegister(Ads1115Registers.Conversion) * FullScaleVolts / 32768.0;
-
-    private void WriteRegister(byte register, ushort value)
-    {
-        Span<byte> bytes = [register, 0, 0];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes[1..], value);
-        _device.Write(bytes);
-    }
-
-    private ushort ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[2];
-        _device.WriteRead([register], value);
-        return BinaryPrimitives.ReadUInt16BigEndian(value);
-    }
+    public double ReadVolts() => (short)_device.ReadRegister16(Ads1115Registers.Conversion) * FullScaleVolts / 32768.0;
 
     public void Dispose()
     {
         try
         {
-            WriteRegister(Ads1115Registers.Config, (ushort)(ConfigValue | Ads1115Registers.ModeSingleShot)); // power-down
+            _device.WriteRegister16(Ads1115Registers.Config, (ushort)(ConfigValue | Ads1115Registers.ModeSingleShot)); // power-down
         }
         catch (IOException)
         {

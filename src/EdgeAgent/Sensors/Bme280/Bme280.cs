@@ -14,21 +14,21 @@ public sealed class Bme280 : IDisposable
     public Bme280(I2cDevice device)
     {
         _device = device;
-        byte id = ReadRegister(Bme280Registers.ChipId);
+        byte id = _device.ReadRegister8(Bme280Registers.ChipId);
         if (id != Bme280Registers.ChipIdValue)
             throw new SensorException($"no BME280 at 0x{device.ConnectionSettings.DeviceAddress:x2}: chip id is 0x{id:x2}, expected 0x60" +
                                       (id is 0x56 or 0x57 or 0x58 ? " (a BMP280 has no humidity sensor)" : ""));
-        WriteRegister(Bme280Registers.Reset, Bme280Registers.ResetCommand);
+        _device.WriteRegister8(Bme280Registers.Reset, Bme280Registers.ResetCommand);
         // After reset the chip copies its NVM; im_update is set while that runs (start-up time 2 ms).
-        for (int i = 0; i < 50 && (ReadRegister(Bme280Registers.Status) & Bme280Registers.StatusImUpdate) != 0; i++) Thread.Sleep(1);
+        for (int i = 0; i < 50 && (_device.ReadRegister8(Bme280Registers.Status) & Bme280Registers.StatusImUpdate) != 0; i++) Thread.Sleep(1);
         Span<byte> block1 = stackalloc byte[Bme280Registers.CalibrationBlock1Length];
         Span<byte> block2 = stackalloc byte[Bme280Registers.CalibrationBlock2Length];
         _device.WriteRead([Bme280Registers.CalibrationBlock1], block1);
         _device.WriteRead([Bme280Registers.CalibrationBlock2], block2);
         Calibration = Bme280Calibration.Parse(block1, block2);
-        WriteRegister(Bme280Registers.ControlHumidity, Bme280Registers.Oversampling1);
-        WriteRegister(Bme280Registers.Config, Bme280Registers.StandbyHalfMillisecond << Bme280Registers.StandbyShift);
-        WriteRegister(Bme280Registers.ControlMeasurement, (byte)(
+        _device.WriteRegister8(Bme280Registers.ControlHumidity, Bme280Registers.Oversampling1);
+        _device.WriteRegister8(Bme280Registers.Config, Bme280Registers.StandbyHalfMillisecond << Bme280Registers.StandbyShift);
+        _device.WriteRegister8(Bme280Registers.ControlMeasurement, (byte)(
             Bme280Registers.Oversampling1 << Bme280Registers.TemperatureOversamplingShift |
             Bme280Registers.Oversampling1 << Bme280Registers.PressureOversamplingShift |
             Bme280Registers.ModeNormal));
@@ -55,20 +55,11 @@ public sealed class Bme280 : IDisposable
         return t;
     }
 
-    private byte ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[1];
-        _device.WriteRead([register], value);
-        return value[0];
-    }
-
-    private void WriteRegister(byte register, byte value) => _device.Write([register, value]);
-
     public void Dispose()
     {
         try
         {
-            WriteRegister(Bme280Registers.ControlMeasurement, Bme280Registers.ModeSleep);
+            _device.WriteRegister8(Bme280Registers.ControlMeasurement, Bme280Registers.ModeSleep);
         }
         catch (IOException)
         {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Device.I2c;
 
 namespace EdgeAgent.Daemon.Sensors.Ina219;
@@ -16,8 +15,8 @@ public sealed class Ina219 : IDisposable
     {
         if (shuntOhms <= 0 || maxCurrentAmperes <= 0) throw new SensorException("INA219 shunt resistance and maximum current must be positive");
         _device = device;
-        WriteRegister(Ina219Registers.Configuration, Ina219Registers.Reset);
-        ushort afterReset = ReadRegister(Ina219Registers.Configuration);
+        _device.WriteRegister16(Ina219Registers.Configuration, Ina219Registers.Reset);
+        ushort afterReset = _device.ReadRegister16(Ina219Registers.Configuration);
         if (afterReset != Ina219Registers.PowerOnConfiguration)
             throw new SensorException($"no INA219 at 0x{device.ConnectionSettings.DeviceAddress:x2}: configuration after reset is 0x{afterReset:x4}, expected 0x399f");
         CurrentLsbAmperes = maxCurrentAmperes / 32768.0;
@@ -27,41 +26,27 @@ public sealed class Ina219 : IDisposable
         CalibrationValue = (ushort)((ushort)calibration & 0xFFFE); // bit 0 is read-only
         // With the calibration truncated, the current LSB that the chip actually uses is recomputed from it.
         CurrentLsbAmperes = Ina219Registers.CalibrationScale / (CalibrationValue * shuntOhms);
-        WriteRegister(Ina219Registers.Configuration, Ina219Registers.Configuration32V320mV12Bit);
-        WriteRegister(Ina219Registers.Calibration, CalibrationValue);
+        _device.WriteRegister16(Ina219Registers.Configuration, Ina219Registers.Configuration32V320mV12Bit);
+        _device.WriteRegister16(Ina219Registers.Calibration, CalibrationValue);
     }
 
     public ushort CalibrationValue { get; }
     public double CurrentLsbAmperes { get; }
     public double PowerLsbWatts => CurrentLsbAmperes * Ina219Registers.PowerLsbPerCurrentLsb;
 
-    public double ReadShuntVoltageVolts() => (short)ReadRegister(Ina219Registers.ShuntVoltage) * Ina219Registers.ShuntVoltageLsbVolts;
+    public double ReadShuntVoltageVolts() => (short)_device.ReadRegister16(Ina219Registers.ShuntVoltage) * Ina219Registers.ShuntVoltageLsbVolts;
 
     public double ReadBusVoltageVolts()
     {
-        ushort raw = ReadRegister(Ina219Registers.BusVoltage);
+        ushort raw = _device.ReadRegister16(Ina219Registers.BusVoltage);
         if ((raw & Ina219Registers.BusOverflow) != 0)
             throw new SensorException("INA219 math overflow: the current exceeds the calibrated range (raise maxCurrentAmperes)");
         return (raw >> Ina219Registers.BusVoltageShift) * Ina219Registers.BusVoltageLsbVolts;
     }
 
-    public double ReadCurrentAmperes() => (short)ReadRegister(Ina219Registers.Current) * CurrentLsbAmperes;
+    public double ReadCurrentAmperes() => (short)_device.ReadRegister16(Ina219Registers.Current) * CurrentLsbAmperes;
 
-    public double ReadPowerWatts() => ReadRegister(Ina219Registers.Power) * PowerLsbWatts;
-
-    private void WriteRegister(byte register, ushort value)
-    {
-        Span<byte> bytes = [register, 0, 0];
-        BinaryPrimitives.WriteUInt16BigEndian(bytes[1..], value);
-        _device.Write(bytes);
-    }
-
-    private ushort ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[2];
-        _device.WriteRead([register], value);
-        return BinaryPrimitives.ReadUInt16BigEndian(value);
-    }
+    public double ReadPowerWatts() => _device.ReadRegister16(Ina219Registers.Power) * PowerLsbWatts;
 
     public void Dispose() => _device.Dispose();
 }

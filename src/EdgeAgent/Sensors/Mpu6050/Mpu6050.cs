@@ -18,15 +18,15 @@ public sealed class Mpu6050 : IDisposable
         GyroscopeRange gyroscope = GyroscopeRange.PlusMinus500Dps, double sampleRateHz = 1000)
     {
         _device = device;
-        byte id = ReadRegister(Mpu6050Registers.WhoAmI);
+        byte id = _device.ReadRegister8(Mpu6050Registers.WhoAmI);
         if ((id & 0x7E) != (Mpu6050Registers.WhoAmIValue & 0x7E))
             throw new SensorException($"no MPU-6050 at 0x{device.ConnectionSettings.DeviceAddress:x2}: WHO_AM_I is 0x{id:x2}, expected 0x68");
-        WriteRegister(Mpu6050Registers.PowerManagement1, Mpu6050Registers.ClockPllGyroX); // clears SLEEP
-        WriteRegister(Mpu6050Registers.Config, Mpu6050Registers.Dlpf184Hz);
+        _device.WriteRegister8(Mpu6050Registers.PowerManagement1, Mpu6050Registers.ClockPllGyroX); // clears SLEEP
+        _device.WriteRegister8(Mpu6050Registers.Config, Mpu6050Registers.Dlpf184Hz);
         int divider = (int)Math.Round(Mpu6050Registers.GyroOutputRateWithDlpfHz / sampleRateHz) - 1;
-        WriteRegister(Mpu6050Registers.SampleRateDivider, (byte)Math.Clamp(divider, 0, 255));
-        WriteRegister(Mpu6050Registers.AccelConfig, (byte)((int)accelerometer << Mpu6050Registers.FullScaleShift));
-        WriteRegister(Mpu6050Registers.GyroConfig, (byte)((int)gyroscope << Mpu6050Registers.FullScaleShift));
+        _device.WriteRegister8(Mpu6050Registers.SampleRateDivider, (byte)Math.Clamp(divider, 0, 255));
+        _device.WriteRegister8(Mpu6050Registers.AccelConfig, (byte)((int)accelerometer << Mpu6050Registers.FullScaleShift));
+        _device.WriteRegister8(Mpu6050Registers.GyroConfig, (byte)((int)gyroscope << Mpu6050Registers.FullScaleShift));
         _lsbPerG = Mpu6050Registers.AccelLsbPerG[(int)accelerometer];
         _lsbPerDps = Mpu6050Registers.GyroLsbPerDps[(int)gyroscope];
         SampleRateHz = Mpu6050Registers.GyroOutputRateWithDlpfHz / (1.0 + Math.Clamp(divider, 0, 255));
@@ -58,20 +58,11 @@ public sealed class Mpu6050 : IDisposable
             xyz[axis] = (float)(BinaryPrimitives.ReadInt16BigEndian(raw[(2 * axis)..]) / _lsbPerG);
     }
 
-    private byte ReadRegister(byte register)
-    {
-        Span<byte> value = stackalloc byte[1];
-        _device.WriteRead([register], value);
-        return value[0];
-    }
-
-    private void WriteRegister(byte register, byte value) => _device.Write([register, value]);
-
     public void Dispose()
     {
         try
         {
-            WriteRegister(Mpu6050Registers.PowerManagement1, Mpu6050Registers.Sleep);
+            _device.WriteRegister8(Mpu6050Registers.PowerManagement1, Mpu6050Registers.Sleep);
         }
         catch (IOException)
         {

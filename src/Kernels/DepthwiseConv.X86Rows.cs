@@ -1,0 +1,370 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeAgent.Kernels;
+
+/// <summary>
+/// Int8 depthwise convolution for x86 (AVX2 and AVX-VNNI), any kernel size and stride without dilation,
+/// computed 32 output bytes at a time along a flat output row rather than pixel by pixel.
+/// <para>
+/// The idea: in NHWC an output row is <c>OW * C</c> contiguous bytes, and for stride 1 the input byte that
+/// tap (ky, kx) multiplies with output byte j of the row is byte <c>j + kx * C</c> of input row <c>iy0 + ky</c>,
+/// whatever the channel of j. So every tap is a plain 32-byte load at a per-row offset, with no per-pixel
+/// bookkeeping and no channel-count alignment: 16 channels means two pixels per vector, 32 channels one.
+/// To make that true everywhere, each input row is copied once into a slot padded with the zero point
+/// (the padding then contributes (zp - zp) * w = 0, as in the reference) and, for stride s, split into s
+/// planes of every s-th pixel so that tap kx is byte <c>j + (kx / s) * C</c> of plane <c>kx % s</c>.
+/// The KH slots form a ring keyed by input row, so each input row is copied once per call.
+/// </para>
+/// <para>
+/// The weight of byte j is channel <c>j mod C</c>; a 32-byte block starting at j0 sees the same pattern as
+/// the one at <c>j0 + lcm(C, 32)</c>, so weights, bias and scales are prepared once per call for each of the
+/// <c>C / gcd(C, 32)</c> "phases" (the channel blocks when C is a multiple of 32, a single one for C = 8, 16).
+/// </para>
+/// <para>
+/// Taps are grouped by four (AVX-VNNI: the four inputs' bytes interleaved by VPUNPCKLBW/VPUNPCKLWD and
+/// multiplied by one VPDPBUSD per 8 output bytes) or by two (AVX2: bytes interleaved and zero-extended to
+/// s16 pairs, one VPMADDWD + VPADDD per 8 output bytes). Both are exact: u8 times s8 products and their sums
+/// of two or four stay far inside int32. The zero point is not subtracted per tap: sum((x - zp) w) =
+/// sum(x w) - zp sum(w), and the second term is folded into the bias once per call (int32 wrap-around makes
+/// this exact for any bias). s8 activations are stored in the slots as x + 128 (XOR 0x80) with zp + 128,
+/// the same integers. The interleave leaves the 32 accumulator lanes in an order that the requantization's
+/// VPACKSSDW/VPACKUSWB put straight back into byte order, so bias and scales are prepared in that order.
+/// </para>
+/// </summary>
+internal static unsafe class DepthwiseConvX86Rows
+{
+    private const int MaxPhases = 64;
+    private const int MaxTaps = 64;
+
+    /// <summary>Shapes this kernel takes (the rest go to the per-pixel kernel): no dilation, bounded tap and phase counts.</summary>
+    public static bool Handles(in WindowGeometry g, int channels) =>
+        g.DilationHeight == 1 && g.DilationWidth == 1 && g.KernelHeight * g.KernelWidth <= MaxTaps && Phases(channels) <= MaxPhases;
+
+    private static int Phases(int channels) => channels / Math.Min(channels & -channels, 32);
+
+    private static int Align(int bytes) => (bytes + 63) & ~63;
+
+    public static void Run<T>(in DepthwiseArgs<T> a, bool vnni) where T : unmanaged
+    {
+        ref readonly var g = ref a.Geometry;
+        int channels = a.Channels, kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+        int sh = g.StrideHeight, sw = g.StrideWidth;
+        int group = vnni ? 4 : 2, groups = (taps + group - 1) / group;
+        int phases = Phases(channels), period = phases * 32;
+        int outWidth = g.OutputWidth, rowBytes = outWidth * channels;
+        int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, (outWidth - 1) * sw + kw);
+        int planeBytes = Align((paddedPixels + sw - 1) / sw * channels + 32);
+        int slotBytes = planeBytes * sw;
+        bool flip = typeof(T) == typeof(sbyte);
+        int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
+
+        int weightBytes = Align(phases * groups * 128), epilogueBytes = Align(phases * 128);
+        int expandedWeights = Align(taps * period), expandedInts = Align(period * 4);
+        int total = weightBytes + 2 * epilogueBytes + expandedWeights + 2 * expandedInts + (kh + 1) * slotBytes + 64 + 64;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            fixed (byte* raw = rented)
+            fixed (T* input = a.Input)
+            fixed (sbyte* weights = a.Weights)
+            fixed (int* bias = a.Bias)
+            fixed (float* scales = a.Scales)
+            fixed (T* output = a.Destination)
+            {
+                byte* p = (byte*)(((nint)raw + 63) & ~(nint)63);
+                byte* wq = p; p += weightBytes;
+                byte* biasQ = p; p += epilogueBytes;
+                byte* scaleQ = p; p += epilogueBytes;
+                byte* expW = p; p += expandedWeights;
+                int* expB = (int*)p; p += expandedInts;
+                float* expS = (float*)p; p += expandedInts;
+                byte* padSlot = p; p += slotBytes;
+                byte* slots = p; p += kh * slotBytes;
+                byte* tail = p;
+
+                Expand(weights, taps, channels, period, expW, bias, a.Bias.IsEmpty, expB, scales, expS);
+                if (vnni) PrepareQuads(expW, taps, groups, phases, period, zpStored, expB, expS, wq, biasQ, scaleQ);
+                else PreparePairs(expW, taps, groups, phases, period, zpStored, expB, expS, wq, biasQ, scaleQ);
+
+                Unsafe.InitBlockUnaligned(padSlot, (byte)zpStored, (uint)slotBytes);
+                Span<int> slotRow = stackalloc int[kh];
+                slotRow.Fill(-1);
+                byte** rows = stackalloc byte*[kh];
+                byte** src = stackalloc byte*[groups * group];
+                var (lo, hi) = Requantization.Bounds(a.Output);
+                var epilogue = new Epilogue(lo, hi, a.Output.ZeroPoint);
+                int inRowBytes = g.InputWidth * channels;
+
+                for (int oy = a.RowStart; oy < a.RowEnd; oy++)
+                {
+                    int iy0 = oy * sh - g.PadTop;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = iy0 + ky;
+                        if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padSlot; continue; }
+                        int s = iy % kh;
+                        byte* slot = slots + s * slotBytes;
+                        if (slotRow[s] != iy)
+                        {
+                            FillSlot(slot, (byte*)(input + iy * inRowBytes), g.InputWidth, channels, g.PadLeft, sw, planeBytes, slotBytes, (byte)zpStored, flip);
+                            slotRow[s] = iy;
+                        }
+                        rows[ky] = slot;
+                    }
+                    for (int t = 0; t < groups * group; t++)
+                    {
+                        int kx = t % kw;
+                        src[t] = t < taps ? rows[t / kw] + (kx % sw) * planeBytes + (kx / sw) * channels : src[0];
+                    }
+                    T* dst = output + oy * rowBytes;
+                    if (vnni) RowQuads(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                    else RowPairs(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Weights, bias and scales repeated to one period of lcm(C, 32) bytes so every phase is a plain load.</summary>
+    private static void Expand(sbyte* weights, int taps, int channels, int period, byte* expW, int* bias, bool noBias, int* expB, float* scales, float* expS)
+    {
+        for (int r = 0; r < period; r += channels)
+        {
+            for (int t = 0; t < taps; t++)
+                Unsafe.CopyBlockUnaligned(expW + t * period + r, weights + t * channels, (uint)channels);
+            if (noBias) Unsafe.InitBlockUnaligned(expB + r, 0, (uint)(channels * 4));
+            else Unsafe.CopyBlockUnaligned(expB + r, bias, (uint)(channels * 4));
+            Unsafe.CopyBlockUnaligned(expS + r, scales, (uint)(channels * 4));
+        }
+    }
+
+    /// <summary>Phase ph's 32 ints or floats in accumulator order: vector v, lane L, element e holds byte 16 L + 4 v + e.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> InAccumulatorOrder(int* period32, int v) =>
+        Vector256.Create(Sse2.LoadVector128(period32 + 4 * v), Sse2.LoadVector128(period32 + 16 + 4 * v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> TapOrZero(byte* expW, int tap, int taps, int period, int ph) =>
+        tap < taps ? Avx.LoadVector256(expW + tap * period + ph * 32) : Vector256<byte>.Zero;
+
+    private static void PrepareQuads(byte* expW, int taps, int groups, int phases, int period, int zp, int* expB, float* expS,
+        byte* wq, byte* biasQ, byte* scaleQ)
+    {
+        Vector256<byte> zpBytes = Vector256.Create((byte)zp);
+        for (int ph = 0; ph < phases; ph++)
+        {
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int gi = 0; gi < groups; gi++)
+            {
+                int t = gi * 4;
+                Quads(TapOrZero(expW, t, taps, period, ph), TapOrZero(expW, t + 1, taps, period, ph),
+                      TapOrZero(expW, t + 2, taps, period, ph), TapOrZero(expW, t + 3, taps, period, ph),
+                      out var q0, out var q1, out var q2, out var q3);
+                byte* w = wq + (ph * groups + gi) * 128;
+                Avx.Store(w, q0); Avx.Store(w + 32, q1); Avx.Store(w + 64, q2); Avx.Store(w + 96, q3);
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, zpBytes, q0.AsSByte());
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, zpBytes, q1.AsSByte());
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, zpBytes, q2.AsSByte());
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, zpBytes, q3.AsSByte());
+            }
+            StoreEpilogue(ph, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+        }
+    }
+
+    private static void PreparePairs(byte* expW, int taps, int groups, int phases, int period, int zp, int* expB, float* expS,
+        byte* wq, byte* biasQ, byte* scaleQ)
+    {
+        Vector256<short> zp16 = Vector256.Create((short)zp);
+        for (int ph = 0; ph < phases; ph++)
+        {
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int gi = 0; gi < groups; gi++)
+            {
+                int t = gi * 2;
+                PairsSigned(TapOrZero(expW, t, taps, period, ph), TapOrZero(expW, t + 1, taps, period, ph),
+                    out var q0, out var q1, out var q2, out var q3);
+                byte* w = wq + (ph * groups + gi) * 128;
+                Avx.Store((short*)w, q0); Avx.Store((short*)(w + 32), q1); Avx.Store((short*)(w + 64), q2); Avx.Store((short*)(w + 96), q3);
+                c0 = Avx2.Add(c0, Avx2.MultiplyAddAdjacent(zp16, q0));
+                c1 = Avx2.Add(c1, Avx2.MultiplyAddAdjacent(zp16, q1));
+                c2 = Avx2.Add(c2, Avx2.MultiplyAddAdjacent(zp16, q2));
+                c3 = Avx2.Add(c3, Avx2.MultiplyAddAdjacent(zp16, q3));
+            }
+            StoreEpilogue(ph, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+        }
+    }
+
+    /// <summary>Bias minus zp * sum(w) and the scales, both in accumulator order.</summary>
+    private static void StoreEpilogue(int ph, int* expB, float* expS, byte* biasQ, byte* scaleQ,
+        Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3)
+    {
+        int* b = expB + ph * 32, s = (int*)expS + ph * 32;
+        var bq = (Vector256<int>*)(biasQ + ph * 128);
+        var sq = (Vector256<int>*)(scaleQ + ph * 128);
+        bq[0] = Avx2.Subtract(InAccumulatorOrder(b, 0), c0);
+        bq[1] = Avx2.Subtract(InAccumulatorOrder(b, 1), c1);
+        bq[2] = Avx2.Subtract(InAccumulatorOrder(b, 2), c2);
+        bq[3] = Avx2.Subtract(InAccumulatorOrder(b, 3), c3);
+        for (int v = 0; v < 4; v++) sq[v] = InAccumulatorOrder(s, v);
+    }
+
+    /// <summary>
+    /// Four rows of 32 bytes to four vectors of (a, b, c, d) byte quads: vector v, lane L, dword e is byte
+    /// 16 L + 4 v + e of the rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quads(Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, Vector256<byte> d,
+        out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+    {
+        Vector256<short> abLo = Avx2.UnpackLow(a, b).AsInt16(), abHi = Avx2.UnpackHigh(a, b).AsInt16();
+        Vector256<short> cdLo = Avx2.UnpackLow(c, d).AsInt16(), cdHi = Avx2.UnpackHigh(c, d).AsInt16();
+        q0 = Avx2.UnpackLow(abLo, cdLo).AsByte();
+        q1 = Avx2.UnpackHigh(abLo, cdLo).AsByte();
+        q2 = Avx2.UnpackLow(abHi, cdHi).AsByte();
+        q3 = Avx2.UnpackHigh(abHi, cdHi).AsByte();
+    }
+
+    /// <summary>Two rows of u8 to s16 (a, b) pairs, in the same lane order as <see cref="Quads"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pairs(Vector256<byte> a, Vector256<byte> b,
+        out Vector256<short> q0, out Vector256<short> q1, out Vector256<short> q2, out Vector256<short> q3)
+    {
+        Vector256<byte> lo = Avx2.UnpackLow(a, b), hi = Avx2.UnpackHigh(a, b), zero = Vector256<byte>.Zero;
+        q0 = Avx2.UnpackLow(lo, zero).AsInt16();
+        q1 = Avx2.UnpackHigh(lo, zero).AsInt16();
+        q2 = Avx2.UnpackLow(hi, zero).AsInt16();
+        q3 = Avx2.UnpackHigh(hi, zero).AsInt16();
+    }
+
+    /// <summary>Two rows of s8 to sign-extended s16 (a, b) pairs, in the same order as <see cref="Pairs"/>.</summary>
+    private static void PairsSigned(Vector256<byte> a, Vector256<byte> b,
+        out Vector256<short> q0, out Vector256<short> q1, out Vector256<short> q2, out Vector256<short> q3)
+    {
+        Vector256<byte> lo = Avx2.UnpackLow(a, b), hi = Avx2.UnpackHigh(a, b);
+        Vector256<byte> loSign = Avx2.CompareGreaterThan(Vector256<sbyte>.Zero, lo.AsSByte()).AsByte();
+        Vector256<byte> hiSign = Avx2.CompareGreaterThan(Vector256<sbyte>.Zero, hi.AsSByte()).AsByte();
+        q0 = Avx2.UnpackLow(lo, loSign).AsInt16();
+        q1 = Avx2.UnpackHigh(lo, loSign).AsInt16();
+        q2 = Avx2.UnpackLow(hi, hiSign).AsInt16();
+        q3 = Avx2.UnpackHigh(hi, hiSign).AsInt16();
+    }
+
+    private static void RowQuads<T>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
+        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged
+    {
+        int ph = 0;
+        for (int j = 0; j < rowBytes; j += 32)
+        {
+            var bq = (Vector256<int>*)(biasQ + ph * 128);
+            Vector256<int> acc0 = bq[0], acc1 = bq[1], acc2 = bq[2], acc3 = bq[3];
+            byte* w = wq + ph * groups * 128;
+            byte** s = src;
+            for (int gi = 0; gi < groups; gi++, s += 4, w += 128)
+            {
+                Quads(Avx.LoadVector256(s[0] + j), Avx.LoadVector256(s[1] + j), Avx.LoadVector256(s[2] + j), Avx.LoadVector256(s[3] + j),
+                    out var q0, out var q1, out var q2, out var q3);
+                acc0 = AvxVnni.MultiplyWideningAndAdd(acc0, q0, Avx.LoadVector256((sbyte*)w));
+                acc1 = AvxVnni.MultiplyWideningAndAdd(acc1, q1, Avx.LoadVector256((sbyte*)w + 32));
+                acc2 = AvxVnni.MultiplyWideningAndAdd(acc2, q2, Avx.LoadVector256((sbyte*)w + 64));
+                acc3 = AvxVnni.MultiplyWideningAndAdd(acc3, q3, Avx.LoadVector256((sbyte*)w + 96));
+            }
+            e.Store(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
+            if (++ph == phases) ph = 0;
+        }
+    }
+
+    private static void RowPairs<T>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
+        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged
+    {
+        int ph = 0;
+        for (int j = 0; j < rowBytes; j += 32)
+        {
+            var bq = (Vector256<int>*)(biasQ + ph * 128);
+            Vector256<int> acc0 = bq[0], acc1 = bq[1], acc2 = bq[2], acc3 = bq[3];
+            byte* w = wq + ph * groups * 128;
+            byte** s = src;
+            for (int gi = 0; gi < groups; gi++, s += 2, w += 128)
+            {
+                Pairs(Avx.LoadVector256(s[0] + j), Avx.LoadVector256(s[1] + j), out var q0, out var q1, out var q2, out var q3);
+                acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(q0, Avx.LoadVector256((short*)w)));
+                acc1 = Avx2.Add(acc1, Avx2.MultiplyAddAdjacent(q1, Avx.LoadVector256((short*)(w + 32))));
+                acc2 = Avx2.Add(acc2, Avx2.MultiplyAddAdjacent(q2, Avx.LoadVector256((short*)(w + 64))));
+                acc3 = Avx2.Add(acc3, Avx2.MultiplyAddAdjacent(q3, Avx.LoadVector256((short*)(w + 96))));
+            }
+            e.Store(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
+            if (++ph == phases) ph = 0;
+        }
+    }
+
+    /// <summary>
+    /// One input row into a slot: the zero point where the window hangs over the left or right edge, and
+    /// for stride s > 1 the pixels dealt round-robin into s planes.
+    /// </summary>
+    private static void FillSlot(byte* slot, byte* row, int width, int channels, int padLeft, int stride, int planeBytes, int slotBytes, byte zp, bool flip)
+    {
+        if (stride == 1)
+        {
+            int left = padLeft * channels, body = width * channels;
+            Unsafe.InitBlockUnaligned(slot, zp, (uint)left);
+            Copy(slot + left, row, body, flip);
+            Unsafe.InitBlockUnaligned(slot + left + body, zp, (uint)(slotBytes - left - body));
+            return;
+        }
+        Unsafe.InitBlockUnaligned(slot, zp, (uint)slotBytes);
+        for (int ix = 0; ix < width; ix++)
+        {
+            int px = ix + padLeft;
+            Copy(slot + (px % stride) * planeBytes + (px / stride) * channels, row + ix * channels, channels, flip);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(byte* dst, byte* src, int n, bool flip)
+    {
+        byte m = flip ? (byte)0x80 : (byte)0;
+        Vector256<byte> m256 = Vector256.Create(m);
+        int i = 0;
+        for (; i + 32 <= n; i += 32) Avx.Store(dst + i, Avx2.Xor(Avx.LoadVector256(src + i), m256));
+        if (i + 16 <= n) { Sse2.Store(dst + i, Sse2.Xor(Sse2.LoadVector128(src + i), m256.GetLower())); i += 16; }
+        for (; i < n; i++) dst[i] = (byte)(src[i] ^ m);
+    }
+
+    /// <summary>The shared requantization (<see cref="RequantizationAvx2"/>) of 32 accumulators in quad order, stored in byte order.</summary>
+    private readonly struct Epilogue(float lo, float hi, int zeroPoint)
+    {
+        private readonly Vector256<float> _lo = Vector256.Create(lo), _hi = Vector256.Create(hi);
+        private readonly Vector256<short> _zp = Vector256.Create((short)zeroPoint);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale,
+            T* dst, T* tail, int j, int rowBytes) where T : unmanaged
+        {
+            Vector256<int> zero = Vector256<int>.Zero;
+            a0 = RequantizationAvx2.Requantize(a0, Avx.LoadVector256(scale), _lo, _hi, zero);
+            a1 = RequantizationAvx2.Requantize(a1, Avx.LoadVector256(scale + 8), _lo, _hi, zero);
+            a2 = RequantizationAvx2.Requantize(a2, Avx.LoadVector256(scale + 16), _lo, _hi, zero);
+            a3 = RequantizationAvx2.Requantize(a3, Avx.LoadVector256(scale + 24), _lo, _hi, zero);
+            // Values are within [min - zp, max - zp], so the packs never saturate and the s16 zero-point add is exact.
+            Vector256<short> p01 = Avx2.Add(Avx2.PackSignedSaturate(a0, a1), _zp);
+            Vector256<short> p23 = Avx2.Add(Avx2.PackSignedSaturate(a2, a3), _zp);
+            Vector256<byte> bytes = typeof(T) == typeof(byte)
+                ? Avx2.PackUnsignedSaturate(p01, p23)
+                : Avx2.PackSignedSaturate(p01, p23).AsByte();
+            if (j + 32 <= rowBytes)
+            {
+                Avx.Store((byte*)(dst + j), bytes);
+            }
+            else
+            {
+                Avx.Store((byte*)tail, bytes);
+                Unsafe.CopyBlockUnaligned(dst + j, tail, (uint)(rowBytes - j));
+            }
+        }
+    }
+}
