@@ -29,6 +29,7 @@ public static class ConvChecks
         new(1, 6, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 6),                        // depthwise
         new(2, 5, 6, 4, 6, 5, 3, 1, 2, 0, 2, 1, 0, Groups: 2),                        // 5x3, asymmetric pads, groups
         new(1, 4, 4, 3, 33, 2, 2, 1, 1, 0, 0, 1, 1),                                  // N above two tiles
+        new(1, 6, 7, 520, 5, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1), // K = 4680: one thread gathers 24-row blocks
     ];
 
     private static void RunAll(Isa isa)
