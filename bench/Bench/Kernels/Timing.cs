@@ -31,13 +31,15 @@ public static class Timing
 
     /// <summary>
     /// Estimates the core clock: a chain of dependent one-cycle integer operations (add and xor alternate so
-    /// nothing can be reassociated) runs at one operation per cycle.
+    /// nothing can be reassociated) runs at one operation per cycle. Many short runs (a few milliseconds each)
+    /// and the fastest one: on a shared machine a long run is nearly always cut by other processes' time slices,
+    /// which would read as a slower clock and inflate every MACs-per-cycle figure.
     /// </summary>
     public static double EstimateHz()
     {
         var seeds = new long[] { Environment.TickCount64 | 1, 3, 5, 7 };
         long a = seeds[0], b = seeds[1], c = seeds[2], d = seeds[3];
-        const int Iterations = 20_000_000, OpsPerIteration = 16;
+        const int Iterations = 1_000_000, OpsPerIteration = 16, Runs = 60;
         long Chain(long x)
         {
             for (int i = 0; i < Iterations; i++)
@@ -49,7 +51,7 @@ public static class Timing
         }
         long sink = Chain(1);
         double best = double.MaxValue;
-        for (int r = 0; r < 5; r++)
+        for (int r = 0; r < Runs; r++)
         {
             var sw = Stopwatch.StartNew();
             sink ^= Chain(sink);
