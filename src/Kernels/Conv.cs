@@ -8,7 +8,7 @@ namespace EdgeAgent.Kernels;
 /// gathers each output pixel's receptive field into a caller-provided scratch row (im2col), padding with the
 /// input zero point, so padded taps contribute exactly zero. Groups are separate GEMMs writing their
 /// channel range of the output. On one thread the gathering goes a block of output pixels at a time, right
-/// before the block is multiplied, so it stays in cache. Depthwise convolutions have their own direct kernels; this class runs them
+/// before the block is multiplied, so it stays in cache; with a pool each worker does the same with its own blocks. Depthwise convolutions have their own direct kernels; this class runs them
 /// correctly but as N=1 GEMMs.
 /// </summary>
 public sealed class QConv2D
@@ -96,6 +96,10 @@ public sealed class QConv2D
                         QGemm.Run(input.With(scratch, rows, k), _groups[g], groupOut.FromRow(b * outPixels + r0), groupBias, groupZb);
                     }
                 }
+                else if (BlockWorkers(outPixels, k, pool.ThreadCount, scratch.Length) is int workers and > 1)
+                {
+                    RunBlocksInParallel(input, b, g, groupOut, scratch, groupBias, groupZb, pool, workers);
+                }
                 else
                 {
                     Im2Col(input, b, g, 0, outPixels, scratch);
@@ -113,6 +117,90 @@ public sealed class QConv2D
     {
         int mr = Table.QGemmTile.Rows;
         return Math.Max(4 * mr, BlockBudgetBytes / k / mr * mr);
+    }
+
+    /// <summary>
+    /// With a pool: how many workers gather and multiply their own blocks (each in its own slice of the scratch),
+    /// or 1 when the image has fewer blocks than threads (the whole image is gathered, then the GEMM is split).
+    /// </summary>
+    private int BlockWorkers(int outPixels, int k, int threads, int scratchBytes)
+    {
+        int blockRows = BlockRows(k), blocks = (outPixels + blockRows - 1) / blockRows;
+        if (blocks < threads) return 1;
+        return Math.Min(threads, scratchBytes / (blockRows * k));
+    }
+
+    [ThreadStatic] private static BlockWork? t_blockWork;
+
+    private unsafe void RunBlocksInParallel(in QGemmInput input, int batch, int group, in QGemmOutput output, Span<byte> scratch,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> weightZeroPoints, WorkerPool pool, int workers)
+    {
+        fixed (byte* x = input.Data)
+        fixed (byte* y = output.Data)
+        fixed (byte* sc = scratch)
+        fixed (float* scales = output.Scales)
+        fixed (int* pb = bias)
+        fixed (int* pz = weightZeroPoints)
+        {
+            // One work item per calling thread, reused: no allocation per dispatch.
+            var work = t_blockWork ??= new BlockWork();
+            work.Conv = this; work.Batch = batch; work.Group = group; work.Workers = workers;
+            work.Input = x; work.InputBytes = input.Data.Length; work.InputStride = input.Stride; work.InputSigned = input.IsSigned; work.InputZeroPoint = input.ZeroPoint;
+            work.Output = y; work.OutputBytes = output.Data.Length; work.Kind = output.Kind; work.OutputStride = output.Stride;
+            work.Scales = scales; work.ScaleCount = output.Scales.Length; work.OutputZeroPoint = output.ZeroPoint; work.Min = output.Min; work.Max = output.Max;
+            work.Scratch = sc; work.Bias = pb; work.BiasCount = bias.Length; work.WeightZeroPoints = pz; work.WeightZeroPointCount = weightZeroPoints.Length;
+            try
+            {
+                pool.Run(work, workers);
+            }
+            finally
+            {
+                work.Conv = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Worker i takes blocks i, i + workers, ... of one image and group: gathers each into its own slice of the
+    /// scratch and multiplies it on its own thread. The spans arrive as pointers, pinned by the caller for the dispatch.
+    /// </summary>
+    private sealed unsafe class BlockWork : IParallelWork
+    {
+        public QConv2D? Conv;
+        public int Batch, Group, Workers;
+        public byte* Input;
+        public int InputBytes, InputStride, InputZeroPoint;
+        public bool InputSigned;
+        public byte* Output;
+        public int OutputBytes, OutputStride, ScaleCount, OutputZeroPoint, Min, Max;
+        public QGemmOutputKind Kind;
+        public float* Scales;
+        public byte* Scratch;
+        public int* Bias;
+        public int BiasCount;
+        public int* WeightZeroPoints;
+        public int WeightZeroPointCount;
+
+        public void Execute(int index)
+        {
+            var conv = Conv!;
+            var s = conv.Shape;
+            int k = s.GemmK, outPixels = s.OutHeight * s.OutWidth, blockRows = conv.BlockRows(k);
+            var input = InputSigned
+                ? QGemmInput.Int8(new ReadOnlySpan<sbyte>(Input, InputBytes), s.Batch * s.Height * s.Width, InputStride, InputZeroPoint)
+                : QGemmInput.UInt8(new ReadOnlySpan<byte>(Input, InputBytes), s.Batch * s.Height * s.Width, InputStride, InputZeroPoint);
+            var output = QGemmOutput.FromParts(new Span<byte>(Output, OutputBytes), Kind, OutputStride,
+                new ReadOnlySpan<float>(Scales, ScaleCount), OutputZeroPoint, Min, Max);
+            var scratch = new Span<byte>(Scratch + (long)index * blockRows * k, blockRows * k);
+            var bias = new ReadOnlySpan<int>(Bias, BiasCount);
+            var zb = new ReadOnlySpan<int>(WeightZeroPoints, WeightZeroPointCount);
+            for (int r0 = index * blockRows; r0 < outPixels; r0 += Workers * blockRows)
+            {
+                int rows = Math.Min(blockRows, outPixels - r0);
+                conv.Im2Col(input, Batch, Group, r0, rows, scratch);
+                QGemm.Run(input.With(scratch, rows, k), conv._groups[Group], output.FromRow(Batch * outPixels + r0), bias, zb);
+            }
+        }
     }
 
     /// <summary>
