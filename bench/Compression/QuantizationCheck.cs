@@ -9,17 +9,21 @@ namespace EdgeAgent.Bench.Compression;
 /// <summary>What static int8 quantization did to one trained model, measured as <c>exporter report</c> measures it.</summary>
 internal sealed record QuantizationOutcome(
     string Model, string Settings, int CalibrationSamples, long FloatBytes, long QuantizedBytes, int FoldedBatchNorms, ModelReport Report,
-    double FloatEngineAgreement, double FloatEngineMaxAbsDifference, long Int8WeightBytes)
+    double FloatEngineAgreement, double FloatEngineMaxAbsDifference, QdqByteBreakdown Bytes)
 {
+    public long Int8WeightBytes => Bytes.Int8Weights;
     public double SizeRatio => QuantizedBytes / (double)FloatBytes;
-    /// <summary>The int8 weight tensors alone against the float file: what is left is scales, int32 biases, zero points and graph.</summary>
+    /// <summary>The int8 weight tensors alone against the float file: what is left is scales, int32 biases, activation parameters and graph.</summary>
     public double WeightDataRatio => Int8WeightBytes / (double)FloatBytes;
+    /// <summary>The file with no graph bytes at all: the least a QDQ file with these weights and per-channel vectors can be.</summary>
+    public double FloorRatio => Bytes.FloorBytes / (double)FloatBytes;
 }
 
 internal static class QuantizationCheck
 {
     public static string Describe(QuantizeOptions options) =>
-        $"{options.Method}, activations {(options.Activations == QuantizedType.UInt8 ? "u8" : "s8")}, weights s8 {(options.PerTensorWeights ? "per tensor" : "per channel")}";
+        $"{options.Method}, activations {(options.Activations == QuantizedType.UInt8 ? "u8" : "s8")}, weights s8 {(options.PerTensorWeights ? "per tensor" : "per channel")}, " +
+        $"bias correction {(options.BiasCorrection ? "on" : "off")}, graph outputs {(options.QuantizeGraphOutputs ? "int8" : "float")}";
 
     /// <summary>Quantizes the float model as <c>exporter quantize</c> does, then measures it (<see cref="Measure"/>).</summary>
     public static QuantizationOutcome Run(string name, byte[] floatOnnx, SampleSet calibration, SampleSet test, QuantizeOptions options, string workDir)
@@ -45,8 +49,7 @@ internal static class QuantizationCheck
         // The float model too must run the same in ONNX Runtime (no quantization step there: absolute difference).
         var (floatAgreement, floatMax) = ModelReporter.CompareEngines(reference, test);
         return new QuantizationOutcome(name, settings, calibrationSamples, floatOnnx.Length, quantizedOnnx.Length, foldedBatchNorms,
-                                       report, floatAgreement, floatMax,
-                                       quantized.Graph.Initializers.Values.Where(t => t.DataType == DataType.Int8).Sum(t => t.ElementCount));
+                                       report, floatAgreement, floatMax, QdqByteBreakdown.Of(quantized, quantizedOnnx.Length));
     }
 
     /// <summary>Training-set images as one-sample tensors [1, C, H, W] (with labels when asked).</summary>

@@ -89,7 +89,8 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>The compiled nodes and the kernel path each one runs on (empty until planned).</summary>
     public IReadOnlyList<NodeReport> Report =>
-        _plan?.StepList.Select(s => new NodeReport(s.Node.DisplayName, s.Node.OpType, s.Kernel.Path)).ToList()
+        _plan?.StepList.Select(s => new NodeReport(s.Node.DisplayName, s.Node.OpType, s.Kernel.Path))
+            .Concat(_plan.AliasStepList.Select(s => new NodeReport(s.Node.DisplayName, s.Node.OpType, "alias"))).ToList()
         ?? (IReadOnlyList<NodeReport>)[];
 
     /// <summary>The current plan (null before the first plan, or when shapes depend on input values).</summary>
@@ -145,7 +146,7 @@ public sealed class InferenceSession : IDisposable
         }
         if (_plan is { } plan)
         {
-            for (int k = 0; k < inputs.Length; k++) inputs[k].Bytes.CopyTo(plan.InputViews[k].Bytes);
+            plan.BindInputs(inputs);
             plan.Execute();
             return plan.OutputViews;
         }

@@ -16,6 +16,7 @@ public static class CheckRegistry
         DispatchChecks.Register(checks);
         Kernels.QGemmChecks.Register(checks);
         Kernels.ConvChecks.Register(checks);
+        Kernels.ConvDirectChecks.Register(checks);
         Kernels.DepthwiseChecks.Register(checks);
         Kernels.FloatChecks.Register(checks);
         Kernels.ElementwiseChecks.Register(checks);

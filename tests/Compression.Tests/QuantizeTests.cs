@@ -92,10 +92,112 @@ public class QuantizeTests
         float inScale = g.Initializers[inDq.Inputs[1]].ToArray<float>()[0];
         for (int c = 0; c < 32; c++) Assert.Equal(inScale * wScale[c], bScale[c], 6);
 
-        // The activation QDQ after fc1 sits after the Relu (fused), and the graph output keeps its name.
+        // The activation QDQ after fc1 sits after the Relu (fused); the graph output stays the float output of fc2.
         Assert.Equal("DequantizeLinear", g.Producer(fc2.Inputs[0])!.OpType);
-        Assert.Equal("DequantizeLinear", g.Producer("logits")!.OpType);
+        Assert.Same(fc2, g.Producer("logits"));
         Assert.Contains(g.Nodes, n => n.OpType == "Relu" && n.Outputs[0] == "h_relu");
+    }
+
+    [Fact]
+    public void QuantizedGraphOutputKeepsItsNameBehindADequantizeLinear()
+    {
+        var model = TinyModels.Mlp();
+        var result = QdqQuantizer.Quantize(model, Samples(100), new QuantizeOptions { QuantizeGraphOutputs = true });
+        var g = model.Graph;
+        var dq = g.Producer("logits")!;
+        Assert.Equal("DequantizeLinear", dq.OpType);
+        Assert.Equal("QuantizeLinear", g.Producer(dq.Inputs[0])!.OpType);
+        Assert.Equal("logits.f", g.Nodes.Single(n => n.Name == "fc2").Outputs[0]);
+        Assert.NotNull(result.Layers.Single(l => l.Node == "fc2").OutputParameters);
+        Assert.Contains(OnnxReader.Load(OnnxWriter.ToBytes(model)).Graph.Outputs, o => o.Name == "logits");
+    }
+
+    [Fact]
+    public void SymmetricWeightsAndBiasesStoreNoZeroPointAndActivationsShareTheirs()
+    {
+        var model = TinyModels.Mlp();
+        QdqQuantizer.Quantize(model, Samples(100), new QuantizeOptions());
+        var g = model.Graph;
+        foreach (var layer in new[] { "fc1", "fc2" })
+        {
+            var node = g.Nodes.Single(n => n.Name == layer);
+            var w = g.Producer(node.Inputs[1])!;
+            var b = g.Producer(node.Inputs[2])!;
+            // Short names derived from the layer, and no zero-point input: DequantizeLinear's default 0 is the symmetric one.
+            Assert.Equal([$"{layer}.wq", $"{layer}.ws"], w.Inputs);
+            Assert.Equal($"{layer}.w", w.Outputs[0]);
+            Assert.Equal($"DQ:{layer}.w", w.Name);
+            Assert.Equal([$"{layer}.bq", $"{layer}.bs"], b.Inputs);
+            Assert.Equal(DataType.Int32, g.Initializers[$"{layer}.bq"].DataType);
+        }
+        Assert.DoesNotContain(g.Initializers.Values, t => t.DataType == DataType.Int8 && t.ElementCount < 64);
+        Assert.DoesNotContain(g.Initializers.Values, t => t.DataType == DataType.Int32 && t.ToArray<int>().All(v => v == 0));
+        // Both activation QDQs (input, h_relu) have u8 zero points; equal ones are one initializer.
+        var zeroPoints = g.Nodes.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Inputs[2]).ToList();
+        Assert.Equal(2, zeroPoints.Count);
+        var values = zeroPoints.Select(z => g.Initializers[z].GetInt64(0)).ToList();
+        Assert.Equal(values.Distinct().Count(), zeroPoints.Distinct().Count());
+        Assert.All(zeroPoints, z => Assert.StartsWith("zp.u8.", z));
+        // Every name is unique, as ONNX requires of values and nodes.
+        var produced = g.Nodes.SelectMany(n => n.Outputs).Concat(g.Initializers.Keys).Concat(g.Inputs.Select(i => i.Name)).ToList();
+        Assert.Equal(produced.Count, produced.Distinct().Count());
+        Assert.Equal(g.Nodes.Count, g.Nodes.Select(n => n.Name).Distinct().Count());
+    }
+
+    [Fact]
+    public void QuantizingTheSameModelTwiceWritesTheSameBytes()
+    {
+        var first = TinyModels.Mlp();
+        var second = TinyModels.Mlp();
+        QdqQuantizer.Quantize(first, Samples(60), new QuantizeOptions());
+        QdqQuantizer.Quantize(second, Samples(60), new QuantizeOptions());
+        Assert.Equal(OnnxWriter.ToBytes(first), OnnxWriter.ToBytes(second));
+    }
+
+    [Fact]
+    public void NamesThatAreTakenGetASuffix()
+    {
+        var model = TinyModels.Mlp();
+        model.Graph.Initializers["fc1.wq"] = Tensor.FromArray<float>([1f], 1);
+        model.Graph.Nodes.Add(new Node("Identity", ["fc1.wq"], ["fc1.w"], "DQ:fc1.w"));
+        model.Graph.Outputs.Add(new ValueInfo("fc1.w", DataType.Float, null));
+        QdqQuantizer.Quantize(model, Samples(40), new QuantizeOptions());
+        var g = model.Graph;
+        var w = g.Producer(g.Nodes.Single(n => n.Name == "fc1").Inputs[1])!;
+        Assert.Equal("fc1.wq_1", w.Inputs[0]);
+        Assert.Equal("fc1.w_1", w.Outputs[0]);
+        Assert.Equal("DQ:fc1.w_1", w.Name);
+        Assert.Equal(DataType.Float, g.Initializers["fc1.wq"].DataType);
+    }
+
+    [Fact]
+    public void BiasCorrectionRemovesEachChannelsMeanShift()
+    {
+        // Per-tensor weights and min/max ranges leave a visible per-channel mean error for the correction to remove.
+        var calibration = Samples(200);
+        double MeanShift(bool correct)
+        {
+            var model = TinyModels.Mlp(seed: 4);
+            var reference = OnnxReader.Load(OnnxWriter.ToBytes(model));
+            var result = QdqQuantizer.Quantize(model, calibration, new QuantizeOptions
+            {
+                Method = CalibrationMethod.MinMax, PerTensorWeights = true, BiasCorrection = correct,
+            });
+            Assert.Equal(correct ? 2 : 0, result.BiasCorrectedLayers);
+            using var floatRunner = new OursRunner(ModelRunner.WithExtraOutputs(reference, ["h"]));
+            using var quantRunner = new OursRunner(ModelRunner.WithExtraOutputs(model, ["h"]));
+            var diff = new double[32];
+            for (int s = 0; s < calibration.Count; s++)
+            {
+                var f = floatRunner.Run(calibration.Samples[s])[1];
+                var q = quantRunner.Run(calibration.Samples[s])[1];
+                for (int c = 0; c < 32; c++) diff[c] += q[c] - f[c];
+            }
+            return diff.Average(d => Math.Abs(d / calibration.Count));
+        }
+        double before = MeanShift(false), after = MeanShift(true);
+        Assert.True(before > 1e-4, $"the uncorrected model has almost no mean shift ({before}), so this test shows nothing");
+        Assert.True(after < 0.25 * before, $"mean |shift| per channel {before:G3} without and {after:G3} with bias correction");
     }
 
     [Fact]
@@ -117,9 +219,16 @@ public class QuantizeTests
         var x = TinyModels.Inputs(50 * 4, 3);
         var samples = Enumerable.Range(0, 50).Select(i => new[] { Tensor.FromArray<float>(x.AsSpan(i * 64, 64), 1, 64) }).ToList();
         QdqQuantizer.Quantize(model, new SampleSet(["input"], samples, null, "test"), new QuantizeOptions());
-        long after = OnnxWriter.ToBytes(model).Length;
-        // Biases stay int32 and each tensor carries scales and zero points, so small layers land above 0.25×.
-        Assert.True(after <= 0.35 * before, $"{after} vs {before}");
+        var bytes = OnnxWriter.ToBytes(model);
+        long after = bytes.Length;
+        // Int8 weights are 0.25× of float; what remains is int32 biases and the per-channel scales of weights and
+        // biases (12 bytes per output channel), plus the graph: a few dozen bytes per node and tensor header, no more
+        // (the long generated names and zero-point tensors of before took about twice that).
+        long data = model.Graph.Initializers.Values.Sum(t => (long)t.ByteLength);
+        long graph = after - data;
+        int entries = model.Graph.Nodes.Count + model.Graph.Initializers.Count;
+        Assert.True(graph <= 48 * entries + 200, $"{graph} bytes of graph for {model.Graph.Nodes.Count} nodes and {model.Graph.Initializers.Count} initializers");
+        Assert.True(after <= 0.31 * before, $"{after} vs {before}"); // fan-in 64: 12 bytes per channel are 0.05× on top of 0.25×
     }
 
     [Fact]
@@ -140,5 +249,23 @@ public class QuantizeTests
         }
         // MSE weighs the single outlier's clipping error against everyone's rounding error: it clips, but less.
         Assert.InRange(stats.Range(CalibrationMethod.Mse, QuantizedType.Int8).Max, 1f, 99f);
+    }
+
+    [Fact]
+    public void ExactZerosDoNotPullTheClippingThresholdDown()
+    {
+        // A ReLU output: most values exactly 0, the rest spread over (0, 4]. The zeros are exact at any scale, so the
+        // threshold must follow the non-zero values (before, their spike in bin 0 made entropy clip at a fraction of the range).
+        var stats = new ActivationStatistics();
+        var rng = new Random(5);
+        var values = Enumerable.Range(0, 200_000).Select(i => i % 10 < 9 ? 0f : (float)(rng.NextDouble() * 4)).ToArray();
+        stats.ObserveRange(values);
+        stats.ObserveHistogram(values);
+        foreach (var method in new[] { CalibrationMethod.Entropy, CalibrationMethod.Mse, CalibrationMethod.Percentile })
+        {
+            var (min, max) = stats.Range(method, QuantizedType.UInt8);
+            Assert.Equal(0f, min);
+            Assert.True(max >= 3.6f, $"{method} clips a uniform (0, 4] at {max}");
+        }
     }
 }

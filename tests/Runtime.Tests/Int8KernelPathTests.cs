@@ -38,8 +38,56 @@ public class Int8KernelPathTests
         { 16, 13, 13, 16, 3, 2, 1, 16, "Relu", "dwconv-int8." },
         { 12, 9, 9, 12, 5, 1, 2, 12, "None", "dwconv-int8." },
         { 8, 11, 11, 8, 3, 1, 1, 2, "Relu", "qconv." },
-        { 3, 0, 128, 16, 5, 2, 2, 1, "Relu", "qconv." },
+        { 3, 0, 128, 16, 5, 2, 2, 1, "Relu", DirectOnX64 },
+        { 3, 17, 17, 16, 3, 2, 1, 1, "Relu", DirectOnX64 },
+        { 1, 12, 12, 8, 3, 2, 0, 1, "None", DirectOnX64 },
     };
+
+    // Few input channels run the direct kernel where it has a vector path (x64); im2col + QGEMM elsewhere.
+    private static string DirectOnX64 => EdgeAgent.Kernels.QConvDirect.IsVectorized(EdgeAgent.Kernels.KernelTable.Current) ? "qconv-direct." : "qconv.";
+
+    [Fact]
+    public void QuantizedClassifierStaysInt8FromInputQuantizeToOutputDequantize()
+    {
+        OnnxModel Build() => QdqTestModels.ConvPoolHead(channels: 3, size: 15, outChannels: 16, classes: 10);
+        var x = Input(Build(), 21);
+        using var session = InferenceSession.FromModel(Build());
+        var report = session.Report;
+        // One quantize (writing NHWC for the convolution), one dequantize, the pool on int8, Flatten and Identity free.
+        Assert.Equal(["QuantizeLinear"], report.Where(r => r.KernelPath.StartsWith("quantize", StringComparison.Ordinal)).Select(r => r.OpType));
+        Assert.EndsWith("-nhwc", Assert.Single(report, r => r.OpType == "QuantizeLinear").KernelPath);
+        Assert.Single(report, r => r.OpType == "DequantizeLinear");
+        Assert.StartsWith("global-avgpool-int8.", Assert.Single(report, r => r.Node == "pool").KernelPath);
+        Assert.Equal("alias", Assert.Single(report, r => r.Node == "flatten").KernelPath);
+        Assert.Equal("alias", Assert.Single(report, r => r.Node == "output").KernelPath);
+        Assert.DoesNotContain(report, r => r.KernelPath is "reference" or "copy");
+        var unfused = Run(Build(), x, optimize: false);
+        var fused = Run(Build(), x);
+        Assert.Equal(unfused.Length, fused.Length);
+        // The pooled value may round the other way once; through the Gemm that moves a logit by at most two quanta.
+        for (int i = 0; i < fused.Length; i++)
+            Assert.True(Math.Abs(unfused[i] - fused[i]) <= 2.02f * QdqTestModels.OutputScale, $"[{i}] fused {fused[i]}, unfused {unfused[i]}");
+        Assert.True(unfused.Zip(fused).Count(p => p.First != p.Second) <= 2, "at most a couple of logits differ");
+    }
+
+    [Fact]
+    public void InputsAreReadInPlaceAndEveryRunSeesItsOwnInput()
+    {
+        OnnxModel Build() => QdqTestModels.ConvPoolHead(channels: 3, size: 15, outChannels: 16, classes: 10);
+        var a = Input(Build(), 1);
+        var b = Input(Build(), 2);
+        using var session = InferenceSession.FromModel(Build());
+        var shape = session.Inputs[0].ConcreteShape()!;
+        var ta = Tensor.FromArray<float>(a, shape);
+        var tb = Tensor.FromArray<float>(b, shape);
+        var first = session.Run([ta])[0].ToArray<float>();
+        var second = session.Run([tb])[0].ToArray<float>();
+        var again = session.Run([ta])[0].ToArray<float>();
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, second);
+        Assert.Equal(Run(Build(), b), second);
+        Assert.Equal(a, ta.ToArray<float>()); // the caller's tensor is read, never written
+    }
 
     [Theory]
     [MemberData(nameof(ConvCases))]

@@ -58,6 +58,49 @@ internal static class QdqTestModels
         return OnnxModel.Create(g, 17);
     }
 
+    /// <summary>
+    /// A quantized CNN's edges: x[1,C,H,W] → QDQ Conv 3x3 stride 2 → Relu → QDQ → GlobalAveragePool → Flatten → QDQ →
+    /// Gemm → QDQ → Identity → y[1,classes], as our quantizer writes a classifier (the pool and Flatten run between a
+    /// DequantizeLinear and a QuantizeLinear).
+    /// </summary>
+    public static OnnxModel ConvPoolHead(int channels, int size, int outChannels, int classes, int seed = 11)
+    {
+        var g = new Graph { Name = "qdq_conv_pool_head" };
+        g.Inputs.Add(ValueInfo.Of("x", DataType.Float, 1, channels, size, size));
+        g.Outputs.Add(ValueInfo.Of("y", DataType.Float, 1, classes));
+        var (w, sw) = Weights(outChannels, channels * 9, seed);
+        g.Initializers["w_q"] = Tensor.FromArray<sbyte>(w, outChannels, channels, 3, 3);
+        AddActivationAndWeightParameters(g, sw);
+        g.Initializers["b_q"] = Tensor.FromArray<int>(TestModels.Random(outChannels, seed + 7, 400).Select(v => (int)v).ToArray(), outChannels);
+        g.Initializers["b_s"] = Tensor.FromArray<float>(sw.Select(s => InputScale * s).ToArray(), outChannels);
+        g.Initializers["b_z"] = Tensor.FromArray<int>(new int[outChannels], outChannels);
+        var (fw, fsw) = Weights(classes, outChannels, seed + 1);
+        g.Initializers["fw_q"] = Tensor.FromArray<sbyte>(fw, classes, outChannels);
+        g.Initializers["fw_s"] = Tensor.FromArray<float>(fsw, classes);
+        g.Initializers["fw_z"] = Tensor.FromArray<sbyte>(new sbyte[classes], classes);
+        g.Initializers["p_s"] = Tensor.Scalar(0.03f);
+        g.Initializers["p_z"] = Tensor.Scalar((byte)0);
+        g.Nodes.Add(new Node("QuantizeLinear", ["x", "x_s", "x_z"], ["x_q"], "x_quantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["x_q", "x_s", "x_z"], ["x_dq"], "x_dequantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["w_q", "w_s", "w_z"], ["w_dq"], "w_dequantize").With(NodeAttribute.Of("axis", 0L)));
+        g.Nodes.Add(new Node("DequantizeLinear", ["b_q", "b_s", "b_z"], ["b_dq"], "b_dequantize").With(NodeAttribute.Of("axis", 0L)));
+        g.Nodes.Add(new Node("Conv", ["x_dq", "w_dq", "b_dq"], ["acc"], "layer")
+            .With(NodeAttribute.Of("strides", new long[] { 2, 2 })).With(NodeAttribute.Of("pads", new long[] { 1, 1, 1, 1 })));
+        g.Nodes.Add(new Node("Relu", ["acc"], ["act"], "relu"));
+        g.Nodes.Add(new Node("QuantizeLinear", ["act", "y_s", "y_z"], ["act_q"], "act_quantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["act_q", "y_s", "y_z"], ["act_dq"], "act_dequantize"));
+        g.Nodes.Add(new Node("GlobalAveragePool", ["act_dq"], ["pooled"], "pool"));
+        g.Nodes.Add(new Node("Flatten", ["pooled"], ["flat"], "flatten"));
+        g.Nodes.Add(new Node("QuantizeLinear", ["flat", "p_s", "p_z"], ["flat_q"], "flat_quantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["flat_q", "p_s", "p_z"], ["flat_dq"], "flat_dequantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["fw_q", "fw_s", "fw_z"], ["fw_dq"], "fw_dequantize").With(NodeAttribute.Of("axis", 0L)));
+        g.Nodes.Add(new Node("Gemm", ["flat_dq", "fw_dq"], ["logits"], "fc").With(NodeAttribute.Of("transB", 1L)));
+        g.Nodes.Add(new Node("QuantizeLinear", ["logits", "y_s", "y_z"], ["logits_q"], "logits_quantize"));
+        g.Nodes.Add(new Node("DequantizeLinear", ["logits_q", "y_s", "y_z"], ["logits_dq"], "logits_dequantize"));
+        g.Nodes.Add(new Node("Identity", ["logits_dq"], ["y"], "output"));
+        return OnnxModel.Create(g, 17);
+    }
+
     /// <summary>Symmetric s8 weights per output channel (rows of <paramref name="perChannel"/> values) and their scales.</summary>
     private static (sbyte[] Weights, float[] Scales) Weights(int channels, int perChannel, int seed)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeAgent.Compression.Data;
+using EdgeAgent.Compression.Quantization;
 using EdgeAgent.Runtime.Ir;
 
 namespace EdgeAgent.Compression.Evaluation;
@@ -173,13 +174,43 @@ public static class ModelReporter
         return (clock.Elapsed.TotalMilliseconds / timed, refRunner is null ? null : refClock.Elapsed.TotalMilliseconds / timed);
     }
 
-    // The quantization step of an output produced by DequantizeLinear with a scalar scale, else 1.
+    // The quantization step of an output produced by DequantizeLinear with a scalar scale. A float output of a
+    // quantized layer (the quantizer leaves graph outputs unrounded) has no step of its own: there it is one
+    // step of the layer's per-tensor input through its largest weight, the most one input level moves it.
+    // Anything else: 1 (absolute difference).
     private static double OutputStep(Graph graph, string output)
     {
         var producer = graph.Producer(output);
         if (producer is { OpType: "DequantizeLinear" } && graph.Initializers.TryGetValue(producer.Inputs[1], out var scale) && scale.ElementCount == 1)
             return scale.GetDouble(0);
+        if (producer is { OpType: "Gemm" or "MatMul" or "Conv" } layer && layer.Inputs.Count >= 2
+            && graph.Producer(layer.Inputs[0]) is { OpType: "DequantizeLinear" } dqx && graph.Initializers.TryGetValue(dqx.Inputs[1], out var sx) && sx.ElementCount == 1
+            && graph.Producer(layer.Inputs[1]) is { OpType: "DequantizeLinear" } dqw && dqw.Inputs.Count >= 2
+            && graph.Initializers.TryGetValue(dqw.Inputs[0], out var wq) && wq.DataType == DataType.Int8
+            && graph.Initializers.TryGetValue(dqw.Inputs[1], out var sw))
+        {
+            // Symmetric int8 weights (zero point 0): the largest real weight of a channel is its scale × its largest |q|.
+            var (outer, channels, inner) = sw.ElementCount == 1 ? (1, 1, wq.ElementCount)
+                : PerChannelQuantizer.Split(wq.ElementCount, wq.Shape, Axis(dqw, wq.Rank));
+            var q = wq.Span<sbyte>();
+            double largest = 0;
+            for (int o = 0; o < outer; o++)
+                for (int c = 0; c < channels; c++)
+                {
+                    int m = 0;
+                    foreach (sbyte v in q.Slice((o * channels + c) * inner, inner)) m = Math.Max(m, Math.Abs((int)v));
+                    largest = Math.Max(largest, m * sw.GetDouble(sw.ElementCount == 1 ? 0 : c));
+                }
+            double step = sx.GetDouble(0) * largest;
+            if (step > 0 && double.IsFinite(step)) return step;
+        }
         return 1.0;
+    }
+
+    private static int Axis(Node dq, int rank)
+    {
+        int axis = (int)dq.GetInt("axis", 1);
+        return axis < 0 ? axis + rank : axis;
     }
 
     // Where the reference holds the value a layer of the model computes: a Conv's own output, or the

@@ -103,7 +103,7 @@ public static class VibrationModelRecipe
             calibration.Add([Tensor.FromArray<float>(train.AsSpan(i * sampleSize, sampleSize), 1, channels, w)]);
         var quantized = TrainedModelExport.ToOnnxModel(network.ToOnnxGraph("vibration", InputName, OutputName));
         QdqQuantizer.Quantize(quantized, new SampleSet([InputName], calibration, null, "simulated vibration windows"),
-            new QuantizeOptions { Activations = QuantizedType.Int8, Method = CalibrationMethod.MinMax });
+            new QuantizeOptions { Activations = QuantizedType.Int8 });
         quantized.ProducerName = "EdgeAgent exporter demo-model";
         byte[] bytes = OnnxWriter.ToBytes(quantized);
         double int8Accuracy = Accuracy(bytes, test, testLabels, channels, w);

@@ -35,11 +35,13 @@ public sealed class ActivationStatistics
         float perBin = Bins / absMax;
         foreach (var v in values)
         {
-            if (!float.IsFinite(v)) continue;
+            // Exact zeros (ReLU's dead half, zero padding) are exact at every scale, so they neither cost
+            // rounding error nor should their spike in bin 0 steer the clipping threshold.
+            if (!float.IsFinite(v) || v == 0f) continue;
             int bin = (int)(MathF.Abs(v) * perBin);
             _histogram[Math.Min(bin, Bins - 1)]++;
+            _count++;
         }
-        _count += values.Length;
     }
 
     /// <summary>The real range to quantize for <paramref name="method"/>, always containing 0.</summary>
@@ -119,7 +121,7 @@ public sealed class ActivationStatistics
     {
         int best = Bins;
         double bestError = double.MaxValue;
-        for (int i = 16; i <= Bins; i += 8)
+        for (int i = 16; i <= Bins; i++)
         {
             double step = (double)i / levels; // in bins
             double error = 0;

@@ -19,6 +19,10 @@ public sealed class PlanStep(Node node, OpKernel kernel, Tensor?[] inputs, Tenso
 public sealed class ExecutionPlan
 {
     internal PlanStep[] Steps { get; init; } = [];
+    /// <summary>Nodes whose output shares its input's arena bytes (Reshape, Flatten, Identity, ...): never run.</summary>
+    internal PlanStep[] AliasSteps { get; init; } = [];
+    /// <summary>Per graph input, the (step, input slot) pairs that read it; empty when Run must copy it into the arena.</summary>
+    internal (int Step, int Slot)[][] InputSlots { get; init; } = [];
     /// <summary>Views where callers' inputs are copied, in graph input order.</summary>
     internal Tensor[] InputViews { get; init; } = [];
     internal Tensor[] OutputViews { get; init; } = [];
@@ -27,6 +31,27 @@ public sealed class ExecutionPlan
     public int FoldedNodes { get; init; }
 
     public IReadOnlyList<PlanStep> StepList => Steps;
+
+    /// <summary>The nodes that cost nothing at run time because their output aliases their input.</summary>
+    public IReadOnlyList<PlanStep> AliasStepList => AliasSteps;
+
+    /// <summary>
+    /// Makes the steps read the caller's input tensors (already checked for type and shape) where they can, and
+    /// copies the others into the arena: a large image input is then not copied on every Run.
+    /// </summary>
+    internal void BindInputs(Tensor[] inputs)
+    {
+        for (int k = 0; k < inputs.Length; k++)
+        {
+            var slots = InputSlots.Length > k ? InputSlots[k] : [];
+            if (slots.Length == 0)
+            {
+                inputs[k].Bytes.CopyTo(InputViews[k].Bytes);
+                continue;
+            }
+            foreach (var (step, slot) in slots) Steps[step].Inputs[slot] = inputs[k];
+        }
+    }
 
     public void Execute()
     {

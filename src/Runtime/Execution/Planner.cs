@@ -78,17 +78,31 @@ public static class Planner
 
         NhwcChaining.Link(pending.Select(p => (p.node, p.kernel)).ToList(), graph);
 
-        // Lifetimes of non-constant values, in step indices (inputs are born at -1, outputs live to the end).
+        // Values an AliasKernel produces share their input's bytes: they map to a root value, and the root lives
+        // as long as any of its names.
+        var graphOutputNames = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var root = new Dictionary<string, string>(StringComparer.Ordinal);
+        string Root(string name) => root.TryGetValue(name, out var r) ? r : name;
+        var aliased = new bool[pending.Count];
         var birth = new Dictionary<string, int>(StringComparer.Ordinal);
         var death = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var i in runtimeInputs) { birth[i.Name] = -1; death[i.Name] = -1; }
         for (int s = 0; s < pending.Count; s++)
         {
-            var node = pending[s].node;
-            foreach (var i in node.Inputs) if (i.Length > 0 && death.ContainsKey(i)) death[i] = s;
+            var (node, kernel, outs) = pending[s];
+            if (kernel is AliasKernel && node.Inputs.Count > 0 && birth.ContainsKey(Root(node.Inputs[0])) && outs.Length == 1
+                && node.Outputs[0].Length > 0 && outs[0] is { } aliasOut && ByteSize(aliasOut) == ByteSize(states[node.Inputs[0]]))
+            {
+                string r = Root(node.Inputs[0]);
+                root[node.Outputs[0]] = r;
+                death[r] = Math.Max(death[r], s);
+                aliased[s] = true;
+                continue;
+            }
+            foreach (var i in node.Inputs) if (i.Length > 0 && death.ContainsKey(Root(i))) death[Root(i)] = Math.Max(death[Root(i)], s);
             foreach (var o in node.Outputs) if (o.Length > 0) { birth[o] = s; death[o] = s; }
         }
-        foreach (var o in graph.Outputs) if (death.ContainsKey(o.Name)) death[o.Name] = pending.Count;
+        foreach (var o in graph.Outputs) if (death.ContainsKey(Root(o.Name))) death[Root(o.Name)] = pending.Count;
 
         var order = birth.Keys.Select(name => (name, bytes: ByteSize(states[name])))
             .OrderByDescending(v => v.bytes).ThenBy(v => birth[v.name]).ToList();
@@ -118,11 +132,14 @@ public static class Planner
         var views = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, offset) in offsets)
             views[name] = Tensor.View(states[name].Type, states[name].Shape, arena, (int)offset);
+        foreach (var (name, r) in root)
+            views[name] = Tensor.View(states[name].Type, states[name].Shape, arena, (int)offsets[r]);
 
         Tensor? Bound(string name) => name.Length == 0 ? null
             : views.TryGetValue(name, out var v) ? v : states[name].Constant;
 
-        var steps = new PlanStep[pending.Count];
+        var steps = new List<PlanStep>(pending.Count);
+        var aliasSteps = new List<PlanStep>();
         for (int s = 0; s < pending.Count; s++)
         {
             var (node, kernel, outs) = pending[s];
@@ -130,11 +147,27 @@ public static class Planner
             var outputs = new Tensor[outs.Length];
             for (int k = 0; k < outs.Length; k++)
                 outputs[k] = node.Outputs[k].Length > 0 ? views[node.Outputs[k]] : Tensor.Allocate(outs[k]?.Type ?? DataType.Float, outs[k]?.Shape ?? [0]);
-            steps[s] = new PlanStep(node, kernel, ins, outputs);
+            (aliased[s] ? aliasSteps : steps).Add(new PlanStep(node, kernel, ins, outputs));
+        }
+
+        // Where the steps read each graph input: Run can point them at the caller's tensor instead of copying it
+        // into the arena, unless the input is also visible as an output or through an alias.
+        var inputSlots = new (int Step, int Slot)[runtimeInputs.Count][];
+        for (int k = 0; k < runtimeInputs.Count; k++)
+        {
+            string name = runtimeInputs[k].Name;
+            if (graphOutputNames.Contains(name) || root.ContainsValue(name)) { inputSlots[k] = []; continue; }
+            var slots = new List<(int, int)>();
+            for (int s = 0; s < steps.Count; s++)
+                for (int j = 0; j < steps[s].Node.Inputs.Count; j++)
+                    if (steps[s].Node.Inputs[j] == name) slots.Add((s, j));
+            inputSlots[k] = [.. slots];
         }
         return new ExecutionPlan
         {
-            Steps = steps,
+            Steps = [.. steps],
+            AliasSteps = [.. aliasSteps],
+            InputSlots = inputSlots,
             InputViews = runtimeInputs.Select(i => views[i.Name]).ToArray(),
             OutputViews = graph.Outputs.Select(o => Bound(o.Name) ?? throw new ModelLoadException($"graph output '{o.Name}' is not produced")).ToArray(),
             InputShapes = inputs.Select(i => i.Shape).ToArray(),

@@ -41,7 +41,56 @@ public static class QdqFusion
             foreach (var r in match.Value.Removed) removed.Add(r);
             fused++;
         }
+        fused += FuseGlobalPools(graph, producers, consumers, graphOutputs, removed);
         if (removed.Count > 0) graph.Nodes.RemoveAll(removed.Contains);
+        return fused;
+    }
+
+    private static bool IsReshapeLike(Node n) =>
+        n.Domain is "" or "ai.onnx" && n.OpType is "Flatten" or "Reshape" or "Squeeze" or "Unsqueeze" or "Identity" && n.Outputs.Count == 1;
+
+    /// <summary>
+    /// DequantizeLinear → GlobalAveragePool [→ Flatten / Reshape / Squeeze / Unsqueeze ...] → QuantizeLinear, all per
+    /// tensor with the same 8-bit type: one int8 QLinearGlobalAveragePool, the reshapes moving 8-bit values. The
+    /// classifier head of a quantized CNN then stays int8 from the last convolution to the final Gemm.
+    /// </summary>
+    private static int FuseGlobalPools(Graph graph, Dictionary<string, Node> producers, Dictionary<string, List<Node>> consumers,
+        HashSet<string> graphOutputs, HashSet<Node> removed)
+    {
+        int fused = 0;
+        for (int index = 0; index < graph.Nodes.Count; index++)
+        {
+            var pool = graph.Nodes[index];
+            if (pool.OpType != "GlobalAveragePool" || pool.Domain is not ("" or "ai.onnx") || pool.Inputs.Count != 1 || pool.Outputs.Count != 1) continue;
+            if (!producers.TryGetValue(pool.Inputs[0], out var dq) || !IsDequantize(dq) || removed.Contains(dq)) continue;
+            if (SoleConsumer(dq.Outputs[0], consumers, graphOutputs) != pool) continue;
+            if (Constant(graph, dq, 1) is not { ElementCount: 1, DataType: DataType.Float } sx || Constant(graph, dq, 2) is not { ElementCount: 1 } zx) continue;
+            if (zx.DataType is not (DataType.UInt8 or DataType.Int8) || !float.IsFinite(Scalar(sx)) || Scalar(sx) <= 0) continue;
+            var chain = new List<Node>();
+            string value = pool.Outputs[0];
+            var next = SoleConsumer(value, consumers, graphOutputs);
+            while (next is not null && IsReshapeLike(next) && next.Inputs[0] == value && !removed.Contains(next))
+            {
+                chain.Add(next);
+                value = next.Outputs[0];
+                next = SoleConsumer(value, consumers, graphOutputs);
+            }
+            if (next is not { OpType: "QuantizeLinear" } q || q.Domain is not ("" or "ai.onnx") || q.Inputs[0] != value || q.Outputs.Count != 1) continue;
+            if (Constant(graph, q, 1) is not { ElementCount: 1, DataType: DataType.Float } sy || Constant(graph, q, 2) is not { ElementCount: 1 } zy) continue;
+            if (zy.DataType != zx.DataType || !float.IsFinite(Scalar(sy)) || Scalar(sy) <= 0) continue;
+
+            string pooled = chain.Count == 0 ? q.Outputs[0] : graph.UniqueName(pool.Outputs[0] + "_int8");
+            graph.Nodes[index] = new Node("QLinearGlobalAveragePool", [dq.Inputs[0], dq.Inputs[1], dq.Inputs[2], q.Inputs[1], q.Inputs[2]],
+                [pooled], pool.Name, FusedDomain);
+            if (chain.Count > 0)
+            {
+                chain[0].Inputs[0] = pooled;
+                chain[^1].Outputs[0] = q.Outputs[0];
+            }
+            removed.Add(dq);
+            removed.Add(q);
+            fused++;
+        }
         return fused;
     }
 

@@ -18,6 +18,8 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
     private readonly QConv2D? _conv;
     private readonly sbyte[] _depthwiseWeights = [];
     private readonly DepthwiseRows? _depthwise;
+    private readonly QConvDirect? _directConv;
+    private readonly DirectRows? _direct;
     private readonly bool _signedInput;
     private readonly int _inputZeroPoint;
     private readonly QGemmOutputKind _kind;
@@ -31,9 +33,9 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
     private bool _readNhwc, _writeNhwc;
     private Tensor? _x, _y;
 
-    public override string Path => _conv is null ? $"dwconv-int8.{_table.Name}" : $"qconv.{_table.Name}";
+    public override string Path => _direct is not null ? $"qconv-direct.{_table.Name}" : _conv is null ? $"dwconv-int8.{_table.Name}" : $"qconv.{_table.Name}";
 
-    private Int8ConvKernel(CompileContext c, Conv2DShape shape, sbyte[] weights, bool depthwise, bool signedInput, int inputZeroPoint,
+    private Int8ConvKernel(CompileContext c, Conv2DShape shape, sbyte[] weights, bool depthwise, bool direct, bool signedInput, int inputZeroPoint,
         QGemmOutputKind kind, float[] scales, int[] bias, int[] weightZeroPoints, QuantizedOutput clamp)
     {
         _table = c.Resources.Table;
@@ -57,6 +59,12 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
             for (int o = 0; o < ch; o++)
                 for (int t = 0; t < taps; t++) _depthwiseWeights[t * ch + o] = weights[o * taps + t];
             _depthwise = new DepthwiseRows(this);
+            _scratch = [];
+        }
+        else if (direct)
+        {
+            _directConv = new QConvDirect(_table, shape, weights);
+            _direct = new DirectRows(this);
             _scratch = [];
         }
         else
@@ -93,7 +101,7 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
         int[] weightZeroPoints = symmetric ? [] : zw;
         bool signedInput = c.InputType(ix) == DataType.Int8;
         if (!quantizedOutput)
-            return new Int8ConvKernel(c, shape, weights, false, signedInput, zx[0], QGemmOutputKind.Int32, [], [], weightZeroPoints, QuantizedOutput.U8(0));
+            return new Int8ConvKernel(c, shape, weights, false, false, signedInput, zx[0], QGemmOutputKind.Int32, [], [], weightZeroPoints, QuantizedOutput.U8(0));
 
         var sx = QuantizationConstants.Scales(c, 1, 1);
         var sw = QuantizationConstants.Scales(c, 4, m);
@@ -113,7 +121,11 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
         var clamp = QuantizationConstants.Clamp(outType, zy[0], sy[0], c.Float("activation_min", float.NegativeInfinity), c.Float("activation_max", float.PositiveInfinity));
         var kind = outType == DataType.Int8 ? QGemmOutputKind.Int8 : QGemmOutputKind.UInt8;
         bool depthwise = group == shape.InChannels && m == group && symmetric && signedInput == (outType == DataType.Int8);
-        return new Int8ConvKernel(c, shape, weights, depthwise, signedInput, zx[0], kind, scales, bias, weightZeroPoints, clamp);
+        // Few input channels under a real window (a stem): the direct kernel, where it has a vector path; 1x1 kernels
+        // are GEMMs already, and im2col + QGEMM is the faster choice elsewhere.
+        bool direct = !depthwise && symmetric && shape.KernelHeight * shape.KernelWidth > 1 && signedInput == (outType == DataType.Int8) && QConvDirect.Supports(shape)
+            && QConvDirect.IsVectorized(c.Resources.Table);
+        return new Int8ConvKernel(c, shape, weights, depthwise, direct, signedInput, zx[0], kind, scales, bias, weightZeroPoints, clamp);
     }
 
     public bool CanReadNhwc => true;
@@ -140,6 +152,7 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
         }
         if (!_writeNhwc) _output ??= new byte[_outputBytes];
         if (_depthwise is not null) _depthwise.Run();
+        else if (_direct is not null) _direct.Run();
         else
         {
             var input = _signedInput
@@ -161,6 +174,36 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
                 NhwcLayout.ToNchw<byte>(_output, _y.Bytes, s.Batch, s.OutChannels, outPixels);
         }
         _x = _y = null;
+    }
+
+    /// <summary>Runs the direct kernel over all Batch x OutHeight output rows, split over the session's threads.</summary>
+    private sealed class DirectRows(Int8ConvKernel owner) : IParallelWork
+    {
+        private int _chunks;
+
+        public void Run()
+        {
+            var s = owner._shape;
+            int rows = s.Batch * s.OutHeight;
+            var pool = owner._pool;
+            _chunks = pool is null ? 1 : Math.Min(rows, pool.ThreadCount * 2);
+            if (_chunks <= 1) Execute(0);
+            else pool!.Run(this, _chunks);
+        }
+
+        public void Execute(int index)
+        {
+            var s = owner._shape;
+            int rows = s.Batch * s.OutHeight;
+            int r0 = (int)((long)rows * index / _chunks), r1 = (int)((long)rows * (index + 1) / _chunks);
+            if (r1 <= r0) return;
+            var conv = owner._directConv!;
+            if (owner._signedInput)
+                conv.Run(MemoryMarshal.Cast<byte, sbyte>(owner.In), owner._inputZeroPoint, owner._bias, owner._scales, owner._clamp,
+                    MemoryMarshal.Cast<byte, sbyte>(owner.Out), r0, r1 - r0);
+            else
+                conv.Run((ReadOnlySpan<byte>)owner.In, owner._inputZeroPoint, owner._bias, owner._scales, owner._clamp, owner.Out, r0, r1 - r0);
+        }
     }
 
     /// <summary>Runs the depthwise kernel image by image, output rows split over the session's threads.</summary>

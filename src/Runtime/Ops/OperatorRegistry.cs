@@ -18,6 +18,7 @@ public static class OperatorRegistry
         QuantizedOps.RegisterFused(ops);
         ConvOps.RegisterFused(ops);
         MatMulOps.RegisterFused(ops);
+        Int8GlobalPoolKernel.Register(ops);
         return ops.ToFrozenDictionary(StringComparer.Ordinal);
     }
 

@@ -79,10 +79,7 @@ internal static class QuantizedOps
         var (lo, hi) = Range(outType);
         if (dim == 1 && c.InputType(0) == DataType.Float && c.InputType(1) == DataType.Float && outType is DataType.UInt8 or DataType.Int8)
         {
-            bool signed = outType == DataType.Int8;
-            return new DelegateKernel((i, o) =>
-                QuantizeFloat(i[0]!.Span<float>(), i[1]!.Span<float>()[0], i.Length > 2 && i[2] is { } z ? (int)z.GetInt64(0) : 0, o[0].Bytes, signed),
-                signed ? "quantize.f32-s8" : "quantize.f32-u8");
+            return new QuantizeKernel(outType == DataType.Int8, shape);
         }
         return new DelegateKernel((i, o) =>
         {
@@ -99,49 +96,6 @@ internal static class QuantizedOps
                 CastOps.SetFromInt64(y, e, v);
             }
         }, "quantize");
-    }
-
-    /// <summary>Per-tensor float → 8-bit: saturate(round-half-even(x / scale) + zero point), NaN → zero point.</summary>
-    private static void QuantizeFloat(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed)
-    {
-        float lo = signed ? -128 : 0, hi = signed ? 127 : 255;
-        y = y[..x.Length];
-        int e = 0;
-        if (Vector128.IsHardwareAccelerated)
-        {
-            // 16 values per step: divide, round to even, NaN → 0, add the zero point, clamp, then narrow
-            // int32 → int16 → 8 bits (exact, the values are already in range).
-            var vs = Vector128.Create(scale);
-            var vz = Vector128.Create((float)zeroPoint);
-            var vlo = Vector128.Create(lo);
-            var vhi = Vector128.Create(hi);
-            ref float src = ref MemoryMarshal.GetReference(x);
-            ref byte dst = ref MemoryMarshal.GetReference(y);
-            for (; e + 16 <= x.Length; e += 16)
-            {
-                var a = Quantize(Vector128.LoadUnsafe(ref src, (nuint)e), vs, vz, vlo, vhi);
-                var b = Quantize(Vector128.LoadUnsafe(ref src, (nuint)e + 4), vs, vz, vlo, vhi);
-                var c = Quantize(Vector128.LoadUnsafe(ref src, (nuint)e + 8), vs, vz, vlo, vhi);
-                var d = Quantize(Vector128.LoadUnsafe(ref src, (nuint)e + 12), vs, vz, vlo, vhi);
-                var ab = Vector128.Narrow(a, b);
-                var cd = Vector128.Narrow(c, d);
-                Vector128.Narrow(ab, cd).AsByte().StoreUnsafe(ref dst, (nuint)e);
-            }
-        }
-        for (; e < x.Length; e++)
-        {
-            float q = MathF.Round(x[e] / scale, MidpointRounding.ToEven);
-            if (float.IsNaN(q)) q = 0;
-            float v = Math.Clamp(q + zeroPoint, lo, hi);
-            y[e] = signed ? (byte)(sbyte)v : (byte)v;
-        }
-    }
-
-    private static Vector128<int> Quantize(Vector128<float> x, Vector128<float> scale, Vector128<float> zeroPoint, Vector128<float> lo, Vector128<float> hi)
-    {
-        var q = Vector128.Round(x / scale);
-        q = Vector128.ConditionalSelect(Vector128.Equals(q, q), q, Vector128<float>.Zero);
-        return Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(q + zeroPoint, lo), hi));
     }
 
     /// <summary>Per-tensor 8-bit → float: (q − zero point) · scale.</summary>

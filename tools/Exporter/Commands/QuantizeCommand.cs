@@ -21,16 +21,18 @@ internal static class QuantizeCommand
             Required = true,
             HelpName = "DATA",
         };
-        var method = new Option<string>("--method") { Description = "How activation ranges are chosen.", DefaultValueFactory = _ => "minmax", HelpName = "minmax|percentile|entropy|mse" };
+        var method = new Option<string>("--method") { Description = "How activation ranges are chosen.", DefaultValueFactory = _ => "mse", HelpName = "minmax|percentile|entropy|mse" };
         method.AcceptOnlyFromAmong("minmax", "percentile", "entropy", "mse");
         var activations = new Option<string>("--activations") { Description = "Activation type (weights are always s8).", DefaultValueFactory = _ => "u8", HelpName = "u8|s8" };
         activations.AcceptOnlyFromAmong("u8", "s8");
         var perTensor = new Option<bool>("--per-tensor") { Description = "One weight scale per tensor instead of per output channel." };
         var exclude = new Option<string[]>("--exclude") { Description = "Node names to keep in float.", HelpName = "NODE", AllowMultipleArgumentsPerToken = true };
+        var noBiasCorrection = new Option<bool>("--no-bias-correction") { Description = "Keep the int32 biases as rounded, without correcting each channel's mean shift on the calibration samples." };
+        var quantizeOutputs = new Option<bool>("--quantize-outputs") { Description = "Also round graph outputs to 8 bits (by default they stay float)." };
         var samples = new Option<int>("--samples") { Description = "Use at most this many calibration samples.", DefaultValueFactory = _ => 1000, HelpName = "N" };
         var command = new Command("quantize", "Static post-training int8 quantization to a standard QDQ ONNX model.")
         {
-            input, output, calibration, method, activations, perTensor, exclude, samples,
+            input, output, calibration, method, activations, perTensor, exclude, noBiasCorrection, quantizeOutputs, samples,
         };
         command.SetAction(parse => ExporterCli.Guard("quantize", () =>
         {
@@ -52,7 +54,9 @@ internal static class QuantizeCommand
                 Activations = parse.GetValue(activations) == "s8" ? QuantizedType.Int8 : QuantizedType.UInt8,
                 PerTensorWeights = parse.GetValue(perTensor),
                 Exclude = new HashSet<string>(parse.GetValue(exclude) ?? [], StringComparer.Ordinal),
-                Progress = ProgressLine.For("calibrating"),
+                BiasCorrection = !parse.GetValue(noBiasCorrection),
+                QuantizeGraphOutputs = parse.GetValue(quantizeOutputs),
+                Progress = (pass, done, total) => ProgressLine.Show(pass == 3 ? "bias correction" : "calibrating", done, total),
             };
             var model = ModelFiles.Load(inPath);
             foreach (var name in options.Exclude)
@@ -72,10 +76,12 @@ internal static class QuantizeCommand
             Console.Out.WriteLine($"{outPath}: {result.Layers.Count} layers quantized ({parse.GetValue(method)}, activations {parse.GetValue(activations)}, " +
                                   $"weights s8 {(options.PerTensorWeights ? "per tensor" : "per channel")}) on {data.Count} samples; " +
                                   $"{bytes.Length} bytes = {bytes.Length / (double)before:0.000}× of {before}");
+            if (result.BiasCorrectedLayers > 0)
+                Console.Out.WriteLine($"  bias correction: {result.BiasCorrectedLayers} layers, largest change {result.LargestBiasCorrection} bias steps");
             if (result.FoldedBatchNorms.Count > 0)
                 Console.Out.WriteLine($"  {result.FoldedBatchNorms.Count} BatchNormalization folded into the Conv before them: {string.Join(", ", result.FoldedBatchNorms)}");
             foreach (var l in result.Layers)
-                Console.Out.WriteLine($"  {l.Node,-24} {l.OpType,-7} in scale {l.Input.Scale:G4} zp {l.Input.ZeroPoint,4}   out scale {l.OutputParameters.Scale:G4} zp {l.OutputParameters.ZeroPoint,4}");
+                Console.Out.WriteLine($"  {l.Node,-24} {l.OpType,-7} in scale {l.Input.Scale:G4} zp {l.Input.ZeroPoint,4}   {(l.OutputParameters is { } o ? $"out scale {o.Scale:G4} zp {o.ZeroPoint,4}" : "out float")}");
             return ExitCodes.Success;
         }));
         return command;

@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using EdgeAgent.Runtime.Ir;
+
+namespace EdgeAgent.Runtime.Ops;
+
+/// <summary>
+/// Per-tensor QuantizeLinear of float to 8 bits: <c>saturate(round-half-even(x / scale) + zero point)</c>, NaN → zero
+/// point. When the only reader is an int8 convolution that works in NHWC, the planner asks it to write NHWC, and
+/// it quantizes and moves channels innermost in one pass, so the image is never transposed separately.
+/// </summary>
+internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
+{
+    private readonly bool _signed;
+    private readonly int _batch, _channels, _pixels;
+    private bool _writeNhwc;
+
+    public QuantizeKernel(bool signed, int[] shape)
+    {
+        _signed = signed;
+        if (shape.Length >= 3)
+        {
+            _batch = shape[0];
+            _channels = shape[1];
+            _pixels = 1;
+            for (int d = 2; d < shape.Length; d++) _pixels *= shape[d];
+        }
+    }
+
+    public override string Path => (_signed ? "quantize.f32-s8" : "quantize.f32-u8") + (_writeNhwc ? "-nhwc" : "");
+
+    public bool CanReadNhwc => false;
+    public bool CanWriteNhwc => _channels > 0;
+    public void ReadNhwc() => throw new InvalidOperationException("QuantizeLinear reads float NCHW only");
+    public void WriteNhwc() => _writeNhwc = true;
+
+    public override void Run(Tensor?[] inputs, Tensor[] outputs)
+    {
+        var x = inputs[0]!.Span<float>();
+        float scale = inputs[1]!.Span<float>()[0];
+        int zeroPoint = inputs.Length > 2 && inputs[2] is { } z ? (int)z.GetInt64(0) : 0;
+        var y = outputs[0].Bytes;
+        if (!_writeNhwc || _channels == 1 || _pixels == 1) { Quantize(x, scale, zeroPoint, y, _signed); return; }
+        int image = _channels * _pixels;
+        for (int n = 0; n < _batch; n++)
+            QuantizeToNhwc(x.Slice(n * image, image), scale, zeroPoint, y.Slice(n * image, image), _signed, _channels, _pixels);
+    }
+
+    /// <summary>Quantizes <paramref name="x"/> element by element into <paramref name="y"/>.</summary>
+    public static void Quantize(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed)
+    {
+        y = y[..x.Length];
+        int e = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var p = new Parameters(scale, zeroPoint, signed);
+            ref float src = ref MemoryMarshal.GetReference(x);
+            ref byte dst = ref MemoryMarshal.GetReference(y);
+            for (; e + 16 <= x.Length; e += 16) Sixteen(ref Unsafe.Add(ref src, e), p).StoreUnsafe(ref dst, (nuint)e);
+        }
+        for (; e < x.Length; e++) y[e] = One(x[e], scale, zeroPoint, signed);
+    }
+
+    /// <summary>[C][P] floats → [P][C] 8-bit values: sixteen pixels of every channel at a time, then interleaved.</summary>
+    private static void QuantizeToNhwc(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed, int channels, int pixels)
+    {
+        int p0 = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var p = new Parameters(scale, zeroPoint, signed);
+            ref float src = ref MemoryMarshal.GetReference(x);
+            ref byte dst = ref MemoryMarshal.GetReference(y);
+            if (channels == 3)
+            {
+                for (; p0 + 16 <= pixels; p0 += 16)
+                {
+                    var a = Sixteen(ref Unsafe.Add(ref src, p0), p);
+                    var b = Sixteen(ref Unsafe.Add(ref src, pixels + p0), p);
+                    var c = Sixteen(ref Unsafe.Add(ref src, 2 * pixels + p0), p);
+                    ref byte d = ref Unsafe.Add(ref dst, 3 * p0);
+                    Interleave3.Store(a, b, c, ref d);
+                }
+            }
+            else
+            {
+                Span<byte> block = stackalloc byte[16];
+                for (; p0 + 16 <= pixels; p0 += 16)
+                {
+                    ref byte d = ref Unsafe.Add(ref dst, channels * p0);
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        Sixteen(ref Unsafe.Add(ref src, ch * pixels + p0), p).CopyTo(block);
+                        for (int i = 0; i < 16; i++) Unsafe.Add(ref d, i * channels + ch) = block[i];
+                    }
+                }
+            }
+        }
+        for (; p0 < pixels; p0++)
+            for (int ch = 0; ch < channels; ch++)
+                y[p0 * channels + ch] = One(x[ch * pixels + p0], scale, zeroPoint, signed);
+    }
+
+    private static byte One(float x, float scale, int zeroPoint, bool signed)
+    {
+        float q = MathF.Round(x / scale, MidpointRounding.ToEven);
+        if (float.IsNaN(q)) q = 0;
+        float v = Math.Clamp(q + zeroPoint, signed ? -128 : 0, signed ? 127 : 255);
+        return signed ? (byte)(sbyte)v : (byte)v;
+    }
+
+    private readonly struct Parameters(float scale, int zeroPoint, bool signed)
+    {
+        public readonly Vector128<float> Scale = Vector128.Create(scale);
+        public readonly Vector128<float> ZeroPoint = Vector128.Create((float)zeroPoint);
+        public readonly Vector128<float> Lo = Vector128.Create(signed ? -128f : 0f);
+        public readonly Vector128<float> Hi = Vector128.Create(signed ? 127f : 255f);
+    }
+
+    /// <summary>
+    /// Sixteen values: divide, round to even, NaN → 0, add the zero point, clamp, then narrow int32 → int16 → 8 bits
+    /// (exact, the values are already in range).
+    /// </summary>
+    private static Vector128<byte> Sixteen(ref float src, in Parameters p)
+    {
+        var a = Four(Vector128.LoadUnsafe(ref src), p);
+        var b = Four(Vector128.LoadUnsafe(ref src, 4), p);
+        var c = Four(Vector128.LoadUnsafe(ref src, 8), p);
+        var d = Four(Vector128.LoadUnsafe(ref src, 12), p);
+        return Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).AsByte();
+    }
+
+    private static Vector128<int> Four(Vector128<float> x, in Parameters p)
+    {
+        var q = Vector128.Round(x / p.Scale);
+        q = Vector128.ConditionalSelect(Vector128.Equals(q, q), q, Vector128<float>.Zero);
+        return Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(q + p.ZeroPoint, p.Lo), p.Hi));
+    }
+
+    /// <summary>Three vectors of 16 bytes (one channel each) → 48 bytes of 16 pixels x 3 channels, by byte shuffles.</summary>
+    private static class Interleave3
+    {
+        // Index tables for output byte j of each 16-byte third: the source byte of channel j % 3, or 0x80 (zero).
+        private static readonly Vector128<byte>[] s_tables = BuildTables();
+
+        private static Vector128<byte>[] BuildTables()
+        {
+            var tables = new Vector128<byte>[9];
+            Span<byte> idx = stackalloc byte[16];
+            for (int third = 0; third < 3; third++)
+                for (int ch = 0; ch < 3; ch++)
+                {
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int flat = third * 16 + j;
+                        idx[j] = flat % 3 == ch ? (byte)(flat / 3) : (byte)0x80;
+                    }
+                    tables[third * 3 + ch] = Vector128.Create<byte>(idx);
+                }
+            return tables;
+        }
+
+        // Table lookups whose out-of-range indices (0x80) give 0 on both ISAs: pshufb and tbl.
+        private static Vector128<byte> Lookup(Vector128<byte> v, Vector128<byte> indices) =>
+            Ssse3.IsSupported ? Ssse3.Shuffle(v, indices)
+            : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.VectorTableLookup(v, indices)
+            : Vector128.Shuffle(v, indices);
+
+        public static void Store(Vector128<byte> a, Vector128<byte> b, Vector128<byte> c, ref byte destination)
+        {
+            var t = s_tables;
+            for (int third = 0; third < 3; third++)
+            {
+                var v = Lookup(a, t[third * 3]) | Lookup(b, t[third * 3 + 1]) | Lookup(c, t[third * 3 + 2]);
+                v.StoreUnsafe(ref destination, (nuint)(third * 16));
+            }
+        }
+    }
+}

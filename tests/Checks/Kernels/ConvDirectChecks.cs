@@ -1,0 +1,121 @@
+using EdgeAgent.Kernels;
+
+namespace EdgeAgent.Checks.Kernels;
+
+/// <summary>
+/// QConvDirect (few input channels, no im2col) on every supported path against a convolution written here from
+/// the definition, bit for bit: stems (3x3 stride 2, 1-4 channels), 1-D kernels, dilation, asymmetric padding,
+/// output channels around the 8-channel blocks and the 32-channel pass, batch, u8 and s8, bias or none, one or
+/// per-channel scales, fused clamps, split row ranges; then the argument errors.
+/// </summary>
+public static class ConvDirectChecks
+{
+    public static void Register(List<Check> checks)
+    {
+        foreach (var isa in CpuFeatures.Host.SupportedIsas)
+            checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.geometries", () => RunAll(isa)));
+        checks.Add(new("kernels", "conv-direct.argument-errors", ArgumentErrors));
+    }
+
+    private static IEnumerable<Conv2DShape> Shapes() =>
+    [
+        new(1, 9, 10, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1),                                 // RGB stem, 3x3 s2 "same"
+        new(1, 8, 8, 1, 5, 3, 3, 2, 2, 0, 0, 1, 1),                                   // grey, asymmetric pads, 5 channels
+        new(2, 7, 6, 4, 13, 3, 3, 1, 1, 1, 1, 1, 1),                                  // batch 2, 4 channels, tail block
+        new(1, 1, 20, 3, 16, 1, 5, PadLeft: 2, PadRight: 2),                          // 1-D k5 "same" (3-axis sensor)
+        new(1, 1, 17, 2, 40, 1, 7, 1, 2, 0, 3, 0, 3),                                 // 1-D k7 s2, two passes of channels
+        new(1, 9, 9, 3, 8, 3, 3, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, DilationHeight: 2, DilationWidth: 2),
+        new(1, 5, 4, 5, 9, 2, 3, 1, 1, 0, 1, 1, 0),                                   // odd row taps (15), 2x3
+        new(1, 3, 3, 3, 33, 3, 3, 2, 2, 1, 1, 1, 1),                                  // tiny image: every pixel a border
+    ];
+
+    private static void RunAll(Isa isa)
+    {
+        var table = KernelTable.For(isa);
+        int seed = 0;
+        foreach (var shape in Shapes())
+            foreach (bool signed in new[] { false, true })
+            {
+                seed++;
+                Verify(table, shape, signed, seed);
+            }
+    }
+
+    private static void Verify(KernelTable table, Conv2DShape s, bool signed, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new byte[s.Batch * s.Height * s.Width * s.InChannels];
+        rng.NextBytes(x);
+        int zpIn = signed ? new[] { -128, 127, 3 }[seed % 3] : new[] { 0, 255, 128 }[seed % 3];
+        var w = new sbyte[s.OutChannels * s.InChannels * s.KernelHeight * s.KernelWidth];
+        for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-128, 128);
+        int[] bias = seed % 3 == 0 ? [] : Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-50000, 50000)).ToArray();
+        float[] scales = Enumerable.Range(0, seed % 2 == 0 ? s.OutChannels : 1)
+            .Select(_ => (float)(rng.NextDouble() + 0.1) / (s.GemmK * 128)).ToArray();
+        var output = signed ? QuantizedOutput.S8(-5) : QuantizedOutput.U8(7);
+        if (seed % 4 == 0) output = output.Relu();
+        if (seed % 5 == 0) output = output.MinMax(-1f, 2f, 0.05f);
+        int outLength = s.Batch * s.OutHeight * s.OutWidth * s.OutChannels;
+        var expected = Reference(s, x, signed, zpIn, w, bias, scales, output);
+        var actual = new byte[outLength];
+        rng.NextBytes(actual);
+        var conv = new QConvDirect(table, s, w);
+        int rows = s.Batch * s.OutHeight, split = rows / 2;
+        // Two row ranges, as a caller splitting rows over threads would run them.
+        foreach (var (start, count) in new[] { (0, split), (split, rows - split) })
+        {
+            if (signed)
+                conv.Run(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(x.AsSpan()), zpIn, bias, scales, output,
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(actual.AsSpan()), start, count);
+            else conv.Run(x, zpIn, bias, scales, output, actual, start, count);
+        }
+        Expect.SequenceEqual<byte>(expected, actual, $"direct conv {table.Name} {s} signed={signed} seed={seed}");
+    }
+
+    /// <summary>The definition: acc = bias + Σ (x − zp)·w over the window (padding reads zp), then requantize.</summary>
+    private static byte[] Reference(Conv2DShape s, byte[] x, bool signed, int zp, sbyte[] w, int[] bias, float[] scales, QuantizedOutput output)
+    {
+        var y = new byte[s.Batch * s.OutHeight * s.OutWidth * s.OutChannels];
+        for (int n = 0; n < s.Batch; n++)
+            for (int oy = 0; oy < s.OutHeight; oy++)
+                for (int ox = 0; ox < s.OutWidth; ox++)
+                    for (int o = 0; o < s.OutChannels; o++)
+                    {
+                        long acc = bias.Length == 0 ? 0 : bias[o];
+                        for (int c = 0; c < s.InChannels; c++)
+                            for (int ky = 0; ky < s.KernelHeight; ky++)
+                                for (int kx = 0; kx < s.KernelWidth; kx++)
+                                {
+                                    int iy = oy * s.StrideHeight - s.PadTop + ky * s.DilationHeight;
+                                    int ix = ox * s.StrideWidth - s.PadLeft + kx * s.DilationWidth;
+                                    if (iy < 0 || iy >= s.Height || ix < 0 || ix >= s.Width) continue;
+                                    byte raw = x[((n * s.Height + iy) * s.Width + ix) * s.InChannels + c];
+                                    int v = signed ? (sbyte)raw : raw;
+                                    acc += (long)(v - zp) * w[((o * s.InChannels + c) * s.KernelHeight + ky) * s.KernelWidth + kx];
+                                }
+                        int q = Requantization.Requantize((int)acc, scales.Length == 1 ? scales[0] : scales[o], output.ZeroPoint, output.Min, output.Max);
+                        y[((n * s.OutHeight + oy) * s.OutWidth + ox) * s.OutChannels + o] = signed ? (byte)(sbyte)q : (byte)q;
+                    }
+        return y;
+    }
+
+    private static void ArgumentErrors()
+    {
+        var table = KernelTable.For(Isa.Scalar);
+        Expect.True(!QConvDirect.Supports(new Conv2DShape(1, 8, 8, 8, 16, 3, 3)), "a 3x3 kernel over 8 channels (24 row taps) is not a direct-conv shape");
+        Expect.True(!QConvDirect.Supports(new Conv2DShape(1, 8, 8, 4, 4, 3, 3, Groups: 2)), "grouped convolutions are not direct-conv shapes");
+        Fails<ArgumentException>(() => new QConvDirect(table, new Conv2DShape(1, 8, 8, 8, 16, 3, 3), new sbyte[16 * 8 * 9]), "KernelWidth x InChannels");
+        Fails<ArgumentException>(() => new QConvDirect(table, new Conv2DShape(1, 8, 8, 3, 4, 3, 3), new sbyte[10]), "weights hold 10 values");
+        var conv = new QConvDirect(table, new Conv2DShape(1, 4, 4, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1), new sbyte[4 * 3 * 9]);
+        Fails<ArgumentException>(() => conv.Run(new byte[47], 0, [], [1f], QuantizedOutput.U8(0), new byte[64], 0, 4), "input has 47");
+        Fails<ArgumentException>(() => conv.Run(new byte[48], 0, [], [1f, 1f], QuantizedOutput.U8(0), new byte[64], 0, 4), "scales has 2");
+        Fails<ArgumentException>(() => conv.Run(new byte[48], 300, [], [1f], QuantizedOutput.U8(0), new byte[64], 0, 4), "input zero point 300");
+        Fails<ArgumentOutOfRangeException>(() => conv.Run(new byte[48], 0, [], [1f], QuantizedOutput.U8(0), new byte[64], 2, 3), "output rows");
+    }
+
+    private static void Fails<TException>(Action action, string expectedInMessage) where TException : Exception
+    {
+        var e = Expect.Throws<TException>(action, expectedInMessage);
+        Expect.True(e.Message.Contains(expectedInMessage, StringComparison.Ordinal), $"message names '{expectedInMessage}': {e.Message}");
+    }
+}
