@@ -108,7 +108,14 @@ public sealed class QConv2D
                     for (int kx = 0; kx < s.KernelWidth; kx++, at += cg)
                     {
                         int ix = ox * s.StrideWidth - s.PadLeft + kx * s.DilationWidth;
-                        if ((uint)iy < (uint)s.Height && (uint)ix < (uint)s.Width)
+                        bool inside = (uint)iy < (uint)s.Height && (uint)ix < (uint)s.Width;
+                        if (cg <= 8)
+                        {
+                            // A few channels (a stem): a call to CopyTo or Fill per tap costs more than the bytes.
+                            int from = inside ? ((batch * s.Height + iy) * s.Width + ix) * input.Stride + group * cg : 0;
+                            for (int c = 0; c < cg; c++) dst[at + c] = inside ? data[from + c] : pad;
+                        }
+                        else if (inside)
                             data.Slice(((batch * s.Height + iy) * s.Width + ix) * input.Stride + group * cg, cg).CopyTo(dst.Slice(at, cg));
                         else
                             dst.Slice(at, cg).Fill(pad);
