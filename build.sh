@@ -173,6 +173,8 @@ cmd_publish() {
     log "publish $project for $rid (NativeAOT)"
     publish_aot "$project" "$rid" "$out/.stage-$name"
     mv "$out/.stage-$name/$name" "$out/$name"
+    # The binaries carry no stack-trace data (size); their symbols resolve a trace's addresses (llvm-symbolizer).
+    if [ -f "$out/.stage-$name/$name.dbg" ]; then mkdir -p "$out/symbols"; mv "$out/.stage-$name/$name.dbg" "$out/symbols/"; fi
   done
   # ONNX Runtime is the optional fallback: shipped beside the binaries, never inside them.
   mkdir -p "$out/onnxruntime-fallback"

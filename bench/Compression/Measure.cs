@@ -11,7 +11,8 @@ internal static class Measure
 {
     public static double Accuracy(OnnxModel model, TrainingSet test, int batch = 100)
     {
-        var session = InferenceSession.FromModel(model, new SessionOptions { Threads = 1 });
+        // The session rewrites the graph it is given (fusions): measure on a copy so the caller's model stays a plain ONNX model.
+        var session = InferenceSession.FromModel(model.Copy(), new SessionOptions { Threads = 1 });
         int correct = 0;
         for (int start = 0; start < test.Count; start += batch)
         {
@@ -31,7 +32,7 @@ internal static class Measure
     /// </summary>
     public static double[] LatencyMs(IReadOnlyList<OnnxModel> models, TrainingSet samples, int rounds = 9, int runsPerRound = 200)
     {
-        var sessions = models.Select(m => InferenceSession.FromModel(m, new SessionOptions { Threads = 1 })).ToArray();
+        var sessions = models.Select(m => InferenceSession.FromModel(m.Copy(), new SessionOptions { Threads = 1 })).ToArray();
         var inputs = Enumerable.Range(0, 16).Select(i => Tensor.FromArray<float>(samples.Sample(i), [1, .. samples.SampleShape])).ToArray();
         foreach (var s in sessions)
             for (int i = 0; i < 100; i++) s.Run([inputs[i % inputs.Length]]);

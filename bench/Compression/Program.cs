@@ -173,7 +173,7 @@ static void Num(Utf8JsonWriter w, string name, double? value)
 Directory.CreateDirectory(outDir);
 var jsonPath = Path.Combine(outDir, "compression.json");
 using (var stream = File.Create(jsonPath + ".tmp"))
-using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
 {
     w.WriteStartObject();
     w.WriteString("suite", "compression");

@@ -67,6 +67,10 @@ public readonly ref struct QGemmOutput
         Data.Slice(column * ElementSize), Kind, Stride,
         Scales.Length > 1 ? Scales.Slice(column, columns) : Scales, ZeroPoint, Min, Max);
 
+    /// <summary>Rebuilds an output from its parts (a worker that received them through pointers).</summary>
+    internal static QGemmOutput FromParts(Span<byte> data, QGemmOutputKind kind, int stride, ReadOnlySpan<float> scales, int zeroPoint, int min, int max) =>
+        new(data, kind, stride, scales, zeroPoint, min, max);
+
     /// <summary>The same destination starting at row <paramref name="row"/>.</summary>
     internal QGemmOutput FromRow(int row) => new(Data.Slice(row * Stride * ElementSize), Kind, Stride, Scales, ZeroPoint, Min, Max);
 

@@ -1,9 +1,10 @@
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// The vector code a non-GEMM kernel family runs for a table's <see cref="Isa"/>. These families gain
+/// The vector code a non-GEMM kernel family runs for a table's <see cref="Isa"/>. Most families gain
 /// nothing from dot-product or VNNI instructions, so <c>neon-dot</c> shares the NEON kernels and
 /// <c>avx-vnni</c> the AVX2 ones; <c>avx512</c> has its own kernels where 512-bit vectors pay off.
+/// The int8 depthwise convolution is the exception: its x86 kernel also looks at <see cref="Isa.AvxVnni"/>.
 /// </summary>
 internal enum SimdPath
 {

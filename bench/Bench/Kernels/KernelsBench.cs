@@ -21,7 +21,7 @@ public static class KernelsBench
     public static int Run(string[] args)
     {
         int threads = 1;
-        bool quick = false;
+        bool quick = false, wall = false;
         var only = new List<string>();
         string output = Path.Combine("bench", "results", "kernels.json");
         for (int i = 0; i < args.Length; i++)
@@ -32,15 +32,19 @@ public static class KernelsBench
                 case "--quick": quick = true; break;
                 case "--output" when i + 1 < args.Length: output = args[++i]; break;
                 case "--only" when i + 1 < args.Length: only.Add(args[++i]); break;
-                default: Console.Error.WriteLine($"kernels bench: unknown argument '{args[i]}' (--threads N, --quick, --output FILE, --only TEXT...)"); return 2;
+                case "--wall": wall = true; break;
+                default: Console.Error.WriteLine($"kernels bench: unknown argument '{args[i]}' (--threads N, --quick, --output FILE, --only TEXT..., --wall)"); return 2;
             }
         }
         if (threads < 1) { Console.Error.WriteLine("kernels bench: --threads must be at least 1"); return 2; }
 
+        // One thread: time the calling thread's CPU time (both sides run on it); more threads need wall time.
+        Timing.ThreadCpuTime = threads == 1 && !wall;
+        string clock = Timing.ThreadCpuTime ? "thread-cpu" : "wall";
         var table = KernelTable.Current;
         using var pool = threads > 1 ? new WorkerPool(threads) : null;
         double hz = Timing.EstimateHz();
-        Console.WriteLine($"cpu: {CpuFeatures.Host.Describe()}, ~{hz / 1e9:F2} GHz (dependent-add estimate); path: {table.Name} ({table.QGemmKernelName}); threads: {threads}");
+        Console.WriteLine($"cpu: {CpuFeatures.Host.Describe()}, ~{hz / 1e9:F2} GHz (dependent-add estimate); path: {table.Name} ({table.QGemmKernelName}); threads: {threads}; clock: {clock}");
         Console.WriteLine($"{"op",-12} {"shape",-34} {"ours GOPS",10} {"ORT GOPS",10} {"ratio",7} {"ORT fp32",10} {"vs fp32",8} {"MAC/cyc",8}");
 
         var rows = new List<Row>();
@@ -84,7 +88,7 @@ public static class KernelsBench
         Console.WriteLine();
         Console.WriteLine($"median ratio (all {counted.Count} issue rows): {median:F2}; median ratio GEMM M<=16: {medianSmall:F2}; " +
                           $"ours int8 / ORT fp32 for GEMM M>=16: median {Median(vsFloat):F2}, min {(vsFloat.Length == 0 ? double.NaN : vsFloat[0]):F2}");
-        Write(output, threads, hz, table, rows);
+        Write(output, threads, hz, clock, table, rows);
         Console.WriteLine($"wrote {output}");
         return 0;
     }
@@ -246,11 +250,11 @@ public static class KernelsBench
         public void Execute(int index) => Execute(index, Parts);
     }
 
-    private static void Write(string path, int threads, double hz, KernelTable table, List<Row> rows)
+    private static void Write(string path, int threads, double hz, string clock, KernelTable table, List<Row> rows)
     {
         var json = new StringBuilder();
         json.Append(CultureInfo.InvariantCulture, $"{{\"threads\": {threads}, \"cpu\": \"{CpuFeatures.Host.Describe()}\", \"path\": \"{table.Name}\", ");
-        json.Append(CultureInfo.InvariantCulture, $"\"kernel\": \"{table.QGemmKernelName}\", \"estimated_ghz\": {hz / 1e9:F2}, \"rows\": [");
+        json.Append(CultureInfo.InvariantCulture, $"\"kernel\": \"{table.QGemmKernelName}\", \"estimated_ghz\": {hz / 1e9:F2}, \"clock\": \"{clock}\", \"rows\": [");
         for (int i = 0; i < rows.Count; i++)
         {
             var r = rows[i];

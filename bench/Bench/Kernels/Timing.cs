@@ -2,28 +2,37 @@ using System.Diagnostics;
 
 namespace EdgeAgent.Bench.Kernels;
 
-/// <summary>Median wall time of one call, over batches long enough for the clock and after a warm-up.</summary>
+/// <summary>
+/// Median time of one call, over batches long enough for the clock and after a warm-up. With
+/// <see cref="ThreadCpuTime"/> the clock is the calling thread's CPU time (single-threaded runs, ours and ORT's
+/// alike run on the calling thread): on a shared machine wall time also counts the slices other processes
+/// take from this core, which made rows swing by +-50% from run to run.
+/// </summary>
 public static class Timing
 {
+    public static bool ThreadCpuTime { get; set; }
+
+    private static double NowSeconds() => ThreadCpuTime ? Models.ThreadClock.CpuMilliseconds() / 1e3 : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
     public static double MedianSeconds(Action run, double batchMilliseconds = 15, int samples = 7)
     {
         var sw = Stopwatch.StartNew();
-        // Warm-up: tiered JIT promotes the callers, caches and branch predictors settle.
+        // Warm-up: caches and branch predictors settle (the bench runs without tiered compilation).
         do run(); while (sw.Elapsed.TotalMilliseconds < 30);
         int iterations = 1;
         while (true)
         {
-            sw.Restart();
+            double start = NowSeconds();
             for (int i = 0; i < iterations; i++) run();
-            if (sw.Elapsed.TotalMilliseconds >= batchMilliseconds) break;
+            if ((NowSeconds() - start) * 1e3 >= batchMilliseconds) break;
             iterations *= 2;
         }
         var times = new double[samples];
         for (int s = 0; s < samples; s++)
         {
-            sw.Restart();
+            double start = NowSeconds();
             for (int i = 0; i < iterations; i++) run();
-            times[s] = sw.Elapsed.TotalSeconds / iterations;
+            times[s] = (NowSeconds() - start) / iterations;
         }
         Array.Sort(times);
         return times[samples / 2];
@@ -31,13 +40,16 @@ public static class Timing
 
     /// <summary>
     /// Estimates the core clock: a chain of dependent one-cycle integer operations (add and xor alternate so
-    /// nothing can be reassociated) runs at one operation per cycle.
+    /// nothing can be reassociated) runs at one operation per cycle. Many short runs (a few milliseconds each)
+    /// of the calling thread's CPU time, and the fastest one: on a shared machine wall time (and even CPU time,
+    /// through cache and frequency effects) of a long run is disturbed by other processes, which would read as a
+    /// slower clock and inflate every MACs-per-cycle figure.
     /// </summary>
     public static double EstimateHz()
     {
         var seeds = new long[] { Environment.TickCount64 | 1, 3, 5, 7 };
         long a = seeds[0], b = seeds[1], c = seeds[2], d = seeds[3];
-        const int Iterations = 20_000_000, OpsPerIteration = 16;
+        const int Iterations = 1_000_000, OpsPerIteration = 16, Runs = 60;
         long Chain(long x)
         {
             for (int i = 0; i < Iterations; i++)
@@ -49,11 +61,11 @@ public static class Timing
         }
         long sink = Chain(1);
         double best = double.MaxValue;
-        for (int r = 0; r < 5; r++)
+        for (int r = 0; r < Runs; r++)
         {
-            var sw = Stopwatch.StartNew();
+            double start = Models.ThreadClock.CpuMilliseconds();
             sink ^= Chain(sink);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            best = Math.Min(best, (Models.ThreadClock.CpuMilliseconds() - start) / 1e3);
         }
         GC.KeepAlive(sink);
         return (double)Iterations * OpsPerIteration / best;

@@ -31,6 +31,10 @@ public sealed record DaemonStatus
     /// <summary>Cumulative managed bytes allocated by the whole process (MQTT, reservoir writes, learning included).</summary>
     public long ProcessAllocatedBytes { get; init; }
     public long ManagedHeapBytes { get; init; }
+    /// <summary>Memory the GC has committed from the OS (heap plus free space it keeps); its part of the RSS.</summary>
+    public long ManagedCommittedBytes { get; init; }
+    /// <summary>The GC settings in effect (from the project's runtime configuration, or DOTNET_ variables).</summary>
+    public JsonObject? GcSettings { get; init; }
     public long ResidentBytes { get; init; }
     /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
     public JsonObject? Drift { get; init; }
@@ -61,6 +65,8 @@ public sealed record DaemonStatus
             ["inference_alloc_bytes"] = InferenceAllocatedBytes,
             ["process_alloc_bytes"] = ProcessAllocatedBytes,
             ["managed_heap_bytes"] = ManagedHeapBytes,
+            ["managed_committed_bytes"] = ManagedCommittedBytes,
+            ["gc"] = GcSettings?.DeepClone(),
             ["rss_bytes"] = ResidentBytes,
         },
         ["drift"] = Drift?.DeepClone(),

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using EdgeAgent.Daemon.Configuration;
 using EdgeAgent.Daemon.Models;
 using EdgeAgent.Daemon.Pipeline;
@@ -121,8 +122,20 @@ public sealed class StatusProvider : IStatusProvider
             InferenceAllocatedBytes = _metrics.InferenceAllocatedBytes,
             ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
+            GcSettings = GcSettings(),
             ResidentBytes = Environment.WorkingSet,
             Drift = _drift?.Status(),
         };
+    }
+
+    private static JsonObject GcSettings()
+    {
+        var variables = GC.GetConfigurationVariables();
+        var json = new JsonObject();
+        foreach (var key in (string[])["ConcurrentGC", "GCgen0size", "GCConserveMem", "RetainVM", "ServerGC"])
+            if (variables.TryGetValue(key, out var value))
+                json[key] = value switch { bool b => b, long l => l, ulong u => (long)u, int n => n, _ => value.ToString() };
+        return json;
     }
 }

@@ -90,18 +90,21 @@ public static partial class DaemonHost
         services.AddSingleton<ICommandHandler, ReservoirStatsCommand>();
         services.AddSingleton<CommandRegistry>();
 
-        // Start order matters: the model is loaded first (READY = serving), the broker before any client.
-        services.AddHostedService<ModelLoaderService>();
-        services.AddHostedService<EmbeddedBrokerService>();
-        services.AddSingleton<WindowQueue>(sp => new WindowQueue(options.Pipeline.WindowQueue, sp.GetRequiredService<PipelineMetrics>()));
-        // Stopped in reverse: sampling and inference stop before the reservoir flushes and closes.
-        services.AddHostedService<ReservoirService>();
+        // Start order matters: sampling starts at once, so the first window fills while the model loads (READY, sent
+        // once every service has started, still means serving); the broker before any client. Sampling stops on
+        // the host's stopping signal, ahead of the reverse-order stops below.
         services.AddHostedService<SamplingService>();
+        services.AddHostedService<ModelLoaderService>();
+        services.AddSingleton<WindowQueue>(sp => new WindowQueue(options.Pipeline.WindowQueue, sp.GetRequiredService<PipelineMetrics>()));
+        // Stopped in reverse: inference stops before the reservoir flushes and closes.
+        services.AddHostedService<ReservoirService>();
         services.AddHostedService<InferenceService>();
+        if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
+        // After the inference loop and its console, which do not need it: the first inference does not wait for the broker.
+        services.AddHostedService<EmbeddedBrokerService>();
         services.AddHostedService<GpioService>();
         services.AddHostedService<WatchdogService>();
         services.AddHostedService<EventLogService>();
-        if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
 
         services.AddSingleton<Mqtt.IDeviceControl>(sp => new MqttBridge.DaemonDeviceControl(
             sp.GetRequiredService<IStatusProvider>(), configuration, sp.GetRequiredService<IReservoir>(), sp.GetService<Learning.ILearningControl>()));

@@ -15,12 +15,18 @@ namespace EdgeAgent.Daemon.Learning;
 /// <see cref="Observe"/> runs on the inference thread and only copies; <see cref="Check"/> (the drift service,
 /// every <c>learning:driftIntervalSeconds</c>) fits, measures and publishes <see cref="Detected"/> when the
 /// mean PSI reaches <c>learning:driftThreshold</c> and <see cref="Cleared"/> when it falls back below it.
+/// An embedding wider than <see cref="MaxEmbeddingFeatures"/> is monitored on evenly spaced features only: the
+/// reference and recent windows are kept in memory, and a 3584-wide embedding would cost ~10 MB for a mean PSI
+/// that an evenly spaced sample of its features estimates just as well.
 /// </summary>
 public sealed class DriftMonitor
 {
     public const string Detected = "drift.detected";
     public const string Cleared = "drift.cleared";
     private const int Bins = 10;
+
+    /// <summary>The most embedding features the monitor follows; wider embeddings are sampled with a stride.</summary>
+    public const int MaxEmbeddingFeatures = 256;
 
     private readonly LearningOptions _options;
     private readonly IEventSink _events;
@@ -32,7 +38,9 @@ public sealed class DriftMonitor
     private string? _model;
     private string? _referenceVersion;
     private int _features;
+    private int _stride = 1;
     private List<float[]> _collecting = [];
+    private float[][] _referenceRows = [];
     private float[][] _recent = [];
     private int _recentNext;
     private int _recentCount;
@@ -63,24 +71,26 @@ public sealed class DriftMonitor
     /// <summary>Records one inference: the embedding and the highest score. Allocation-free once the reference is complete.</summary>
     public void Observe(string model, string version, ReadOnlySpan<float> embedding, ReadOnlySpan<float> scores)
     {
-        int features = embedding.Length + 1;
+        int stride = Stride(embedding.Length);
+        int features = Monitored(embedding.Length, stride) + 1;
         lock (_gate)
         {
-            if (model != _model || features != _features || (version != _referenceVersion && !LocalVersion.IsLocal(version)))
-                Restart(model, version, features);
+            if (model != _model || features != _features || stride != _stride || (version != _referenceVersion && !LocalVersion.IsLocal(version)))
+                Restart(model, version, features, stride);
             _observed++;
             float top = scores.Length > 0 ? float.NegativeInfinity : 0;
             foreach (float s in scores) top = Math.Max(top, s);
             if (_reference is null && _collecting.Count < _options.DriftReferenceWindows)
             {
-                var copy = new float[features];
-                embedding.CopyTo(copy);
-                copy[^1] = top;
-                _collecting.Add(copy);
+                // The reference rows were allocated with the restart, so collecting copies into them.
+                var row = _referenceRows[_collecting.Count];
+                CopyMonitored(embedding, stride, row);
+                row[^1] = top;
+                _collecting.Add(row);
                 return;
             }
             var slot = _recent[_recentNext];
-            embedding.CopyTo(slot);
+            CopyMonitored(embedding, stride, slot);
             slot[^1] = top;
             _recentNext = (_recentNext + 1) % _recent.Length;
             _recentCount = Math.Min(_recentCount + 1, _recent.Length);
@@ -94,8 +104,10 @@ public sealed class DriftMonitor
         List<float[]>? toFit = null;
         float[][]? recent = null;
         string? model, version;
+        int stride;
         lock (_gate)
         {
+            stride = _stride;
             model = _model;
             version = _referenceVersion;
             reference = _reference;
@@ -111,6 +123,7 @@ public sealed class DriftMonitor
                 _reference = fitted;
                 _referenceWindows = toFit.Count;
                 _collecting = [];
+                _referenceRows = [];
             }
             Save(model!, version!, fitted, toFit.Count);
             return null;
@@ -128,12 +141,12 @@ public sealed class DriftMonitor
         }
         if (crossed)
         {
-            string feature = FeatureName(report.MaxFeature, reference.Features);
+            string feature = FeatureName(report.MaxFeature, reference.Features, stride);
             _events.Publish(new DaemonEvent(_time.GetUtcNow(), drifting ? Detected : Cleared,
                 drifting
                     ? $"{model}: inputs drifted from the reference of {version}: mean PSI {report.MeanPsi:F3} ≥ {_options.DriftThreshold:F3} over the last {report.Samples} windows (largest {report.MaxPsi:F3} on {feature})"
                     : $"{model}: drift cleared: mean PSI {report.MeanPsi:F3} < {_options.DriftThreshold:F3} over the last {report.Samples} windows",
-                ReportJson(report, reference.Features, version)));
+                ReportJson(report, reference.Features, stride, version)));
         }
         return report;
     }
@@ -155,7 +168,7 @@ public sealed class DriftMonitor
             };
             if (_last is { } last && _reference is not null)
             {
-                foreach (var (key, value) in ReportJson(last, _reference.Features, _referenceVersion)) json[key] = value?.DeepClone();
+                foreach (var (key, value) in ReportJson(last, _reference.Features, _stride, _referenceVersion)) json[key] = value?.DeepClone();
                 json["checked_at"] = _lastCheckedAt?.ToString("O");
             }
             if (_error is not null) json["error"] = _error;
@@ -169,12 +182,28 @@ public sealed class DriftMonitor
         get { lock (_gate) return _drifting; }
     }
 
-    private void Restart(string model, string version, int features)
+    private static int Stride(int embeddingLength) => Math.Max(1, (embeddingLength + MaxEmbeddingFeatures - 1) / MaxEmbeddingFeatures);
+
+    private static int Monitored(int embeddingLength, int stride) => (embeddingLength + stride - 1) / stride;
+
+    private static void CopyMonitored(ReadOnlySpan<float> embedding, int stride, float[] row)
+    {
+        if (stride == 1)
+        {
+            embedding.CopyTo(row);
+            return;
+        }
+        for (int i = 0, f = 0; i < embedding.Length; i += stride, f++) row[f] = embedding[i];
+    }
+
+    private void Restart(string model, string version, int features, int stride)
     {
         _model = model;
         _referenceVersion = version;
         _features = features;
-        _collecting = [];
+        _stride = stride;
+        _collecting = new List<float[]>(_options.DriftReferenceWindows);
+        _referenceRows = [];
         _recent = new float[_options.DriftRecentWindows][];
         for (int i = 0; i < _recent.Length; i++) _recent[i] = new float[features];
         _recentNext = _recentCount = 0;
@@ -188,6 +217,11 @@ public sealed class DriftMonitor
             _referenceVersion = s.Version;
             _referenceWindows = s.Windows;
             _referenceFromDisk = true;
+        }
+        else
+        {
+            _referenceRows = new float[_options.DriftReferenceWindows][];
+            for (int i = 0; i < _referenceRows.Length; i++) _referenceRows[i] = new float[features];
         }
     }
 
@@ -206,13 +240,13 @@ public sealed class DriftMonitor
         }
     }
 
-    private static string FeatureName(int feature, int features) => feature == features - 1 ? "top score" : $"embedding[{feature}]";
+    private static string FeatureName(int feature, int features, int stride) => feature == features - 1 ? "top score" : $"embedding[{feature * stride}]";
 
-    private JsonObject ReportJson(DriftReport report, int features, string? version) => new()
+    private JsonObject ReportJson(DriftReport report, int features, int stride, string? version) => new()
     {
         ["psi"] = Math.Round(report.MeanPsi, 4),
         ["max_psi"] = Math.Round(report.MaxPsi, 4),
-        ["max_feature"] = FeatureName(report.MaxFeature, features),
+        ["max_feature"] = FeatureName(report.MaxFeature, features, stride),
         ["level"] = report.Level.ToString().ToLowerInvariant(),
         ["score_psi"] = Math.Round(report.PerFeature[^1], 4),
         ["windows"] = report.Samples,

@@ -12,13 +12,21 @@ namespace EdgeAgent.Daemon.Pipeline;
 /// and is stamped with that due time, so jitter in waking up never shows as jitter in the data). The
 /// pipeline sensor's samples go to the <see cref="WindowAssembler"/>; when the sampler falls more than a
 /// quarter second behind (a stalled bus, a starved CPU) the missed samples are skipped and counted.
+/// Registered before the model loader so sampling starts with the process: samples taken while the model loads
+/// wait in a <see cref="SampleHistory"/> and become its first window. Stops on the host's stopping signal,
+/// before any hosted service is stopped, so the inference loop and the reservoir still see it stop first.
 /// </summary>
 internal sealed class SamplingService(
     SensorRegistry sensors, ModelHost models, WindowQueue queue, PipelineMetrics metrics, EdgeAgentOptions options,
     TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SamplingService> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Samples kept for the first window while no model is served (4 s at 1 kHz).</summary>
+    private const int HistorySamples = 4096;
+
+    protected override async Task ExecuteAsync(CancellationToken serviceStopping)
     {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(serviceStopping, lifetime.ApplicationStopping);
+        var stoppingToken = stopping.Token;
         metrics.SamplerBeat(time.GetTimestamp());
         var threads = new List<Thread>();
         foreach (var (sensorOptions, source) in sensors.Sensors)
@@ -67,6 +75,7 @@ internal sealed class SamplingService(
         var sample = new float[source.Channels.Count];
         WindowAssembler? assembler = null;
         ServedModel? assembledFor = null;
+        var history = feedsModel ? new SampleHistory(HistorySamples, source.Channels.Count) : null;
         long start = time.GetTimestamp();
         long n = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -94,11 +103,14 @@ internal sealed class SamplingService(
                 {
                     assembler = CreateAssembler(served, source);
                     assembledFor = served;
+                    history?.ReplayInto(assembler);
+                    history = null;
                 }
             }
             if (source.Read(due, sample))
             {
-                assembler?.Add(due, sample);
+                if (assembler is not null) assembler.Add(due, sample);
+                else history?.Add(due, sample);
                 metrics.AddSamples(1);
             }
             metrics.SamplerBeat(now);

@@ -21,13 +21,24 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
 
     private readonly ReservoirSettings _settings;
     private readonly TimeProvider _time;
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<BsonDocument> _unlabelled;
-    private readonly ILiteCollection<BsonDocument> _labelled;
-    private readonly ILiteCollection<BsonDocument> _meta;
+    // LiteDB 5's page cache only grows (it allocates new 8 KB-page segments while fewer than the next segment's
+    // size of its cached pages are idle), and a sample here is two to three pages plus index and log pages, so a
+    // reservoir that keeps writing would hold ten-plus MB of cache. Closing and reopening the database every
+    // this-many writes hands the cache to the GC and bounds it to what that many writes touch.
+    private const int ReopenEveryWrites = 48;
+
+    private LiteDatabase _db = null!;
+    private ILiteCollection<BsonDocument> _unlabelled = null!;
+    private ILiteCollection<BsonDocument> _labelled = null!;
+    private ILiteCollection<BsonDocument> _meta = null!;
+    private int _writesSinceOpen;
     private readonly object _dbGate = new();
     private readonly object _latestGate = new();
     private readonly Channel<PendingSample> _writes;
+    // Kept windows travel to the writer in recycled buffers: at most the write queue plus the one being written
+    // and the one being filled are in use, so Offer allocates nothing once the pool has warmed up. Buffers are
+    // created on demand, so the pool only grows as far as the writer ever fell behind.
+    private readonly PendingSamplePool _pending;
     private readonly Random _offerRandom;
     private readonly Random _labelRandom;
     private readonly Dictionary<string, long> _perClass = new(StringComparer.Ordinal);
@@ -50,29 +61,60 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _time = time ?? TimeProvider.System;
         string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(settings.Path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        try
-        {
-            _db = new LiteDatabase(new ConnectionString { Filename = settings.Path, Connection = ConnectionType.Direct });
-        }
-        catch (LiteException e)
-        {
-            throw new IOException($"reservoir '{settings.Path}' cannot be opened: {e.Message}", e);
-        }
-        _unlabelled = _db.GetCollection(Unlabelled);
-        _labelled = _db.GetCollection(Labelled);
-        _meta = _db.GetCollection(Meta);
-        _unlabelled.EnsureIndex("sid", "$.sid", unique: true);
+        Open();
+        _pending = new PendingSamplePool(settings.WriteQueue + 2);
         _writes = Channel.CreateBounded<PendingSample>(new BoundedChannelOptions(settings.WriteQueue)
         {
             FullMode = BoundedChannelFullMode.DropWrite,
             SingleReader = true,
-        }, _ => Interlocked.Increment(ref _dropped));
+        }, dropped =>
+        {
+            Interlocked.Increment(ref _dropped);
+            _pending.Return(dropped);
+        });
         LoadState();
+        DropCache(collect: true);
         _offerRandom = new Random(HashCode.Combine(settings.Seed, _seen));
         _labelRandom = new Random(HashCode.Combine(settings.Seed, _nextSid, 17));
     }
 
     public string Path => _settings.Path;
+
+    private void Open()
+    {
+        try
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = _settings.Path, Connection = ConnectionType.Direct });
+        }
+        catch (LiteException e)
+        {
+            throw new IOException($"reservoir '{_settings.Path}' cannot be opened: {e.Message}", e);
+        }
+        _unlabelled = _db.GetCollection(Unlabelled);
+        _labelled = _db.GetCollection(Labelled);
+        _meta = _db.GetCollection(Meta);
+        _unlabelled.EnsureIndex("sid", "$.sid", unique: true);
+        _writesSinceOpen = 0;
+    }
+
+    /// <summary>Called under <c>_dbGate</c> after each committed write; see <see cref="ReopenEveryWrites"/>.</summary>
+    private void CountWrite()
+    {
+        if (++_writesSinceOpen >= ReopenEveryWrites) DropCache(collect: false);
+    }
+
+    /// <summary>
+    /// Closes and reopens the database (under <c>_dbGate</c>), which drops LiteDB's page cache. After a scan of
+    /// every sample (start-up, the learner's reads) that cache holds thousands of pages in multi-MB arrays on the
+    /// large-object heap, which only a full collection returns; <paramref name="collect"/> asks for one then.
+    /// </summary>
+    private void DropCache(bool collect)
+    {
+        _db.Checkpoint();
+        _db.Dispose();
+        Open();
+        if (collect) GC.Collect(GC.MaxGeneration, GCCollectionMode.Default, blocking: true, compacting: true);
+    }
 
     public long LabelsAdded => Interlocked.Read(ref _labelsAdded);
 
@@ -100,8 +142,9 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             if (slot >= _settings.Capacity) return;
         }
         if (Volatile.Read(ref _quotaReached) && slot >= Interlocked.Read(ref _unlabelledCount)) { Interlocked.Increment(ref _dropped); return; }
-        var pending = new PendingSample((int)slot, Interlocked.Increment(ref _nextSid), offer, window.ToArray(), embedding.ToArray(), _time.GetUtcNow());
-        _writes.Writer.TryWrite(pending);
+        var pending = _pending.Rent(window.Length, embedding.Length);
+        pending.Fill((int)slot, Interlocked.Increment(ref _nextSid), offer, window, embedding, _time.GetUtcNow());
+        if (!_writes.Writer.TryWrite(pending)) _pending.Return(pending); // the channel is completed: disposing
     }
 
     /// <summary>Writes queued samples until cancelled, then drains what is left (the daemon's reservoir loop).</summary>
@@ -110,7 +153,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         try
         {
             while (await _writes.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                while (_writes.Reader.TryRead(out var pending)) WriteUnlabelled(pending);
+                while (_writes.Reader.TryRead(out var pending)) WriteAndRecycle(pending);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -124,10 +167,22 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         int written = 0;
         while (_writes.Reader.TryRead(out var pending))
         {
-            WriteUnlabelled(pending);
+            WriteAndRecycle(pending);
             written++;
         }
         return written;
+    }
+
+    private void WriteAndRecycle(PendingSample pending)
+    {
+        try
+        {
+            WriteUnlabelled(pending);
+        }
+        finally
+        {
+            _pending.Return(pending);
+        }
     }
 
     public long LabelLatest(string label)
@@ -136,7 +191,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         lock (_latestGate)
         {
             if (_latestOffer is not { } offer) throw new InvalidOperationException("no window has been inferred yet; nothing to label");
-            sample = new PendingSample(-1, Interlocked.Increment(ref _nextSid), offer, _latestWindow.ToArray(), _latestEmbedding.ToArray(), _time.GetUtcNow());
+            sample = new PendingSample(_latestWindow.Length, _latestEmbedding.Length);
+            sample.Fill(-1, Interlocked.Increment(ref _nextSid), offer, _latestWindow, _latestEmbedding, _time.GetUtcNow());
         }
         lock (_dbGate)
         {
@@ -192,13 +248,21 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     public IReadOnlyList<ReservoirSample> ReadLabelled(bool heldOut, int max = int.MaxValue)
     {
         lock (_dbGate)
-            return _labelled.Find(Query.EQ("heldOut", heldOut)).Take(max).Select(FromDocument).ToArray();
+        {
+            var samples = _labelled.Find(Query.EQ("heldOut", heldOut)).Take(max).Select(FromDocument).ToArray();
+            DropCache(collect: true);
+            return samples;
+        }
     }
 
     public IReadOnlyList<ReservoirSample> ReadUnlabelled(int max = int.MaxValue)
     {
         lock (_dbGate)
-            return _unlabelled.FindAll().Select(FromDocument).OrderByDescending(s => s.StoredAt).Take(max).ToArray();
+        {
+            var samples = _unlabelled.FindAll().Select(FromDocument).OrderByDescending(s => s.StoredAt).Take(max).ToArray();
+            DropCache(collect: true);
+            return samples;
+        }
     }
 
     public ReservoirStats GetStats()
@@ -289,6 +353,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 throw;
             }
             CheckQuota();
+            CountWrite();
         }
     }
 
@@ -471,5 +536,4 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         }
     }
 
-    private sealed record PendingSample(int Slot, long Sid, ReservoirOffer Offer, float[] Window, float[] Embedding, DateTimeOffset StoredAt);
 }

@@ -29,6 +29,9 @@ public static class ConvChecks
         new(1, 6, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, Groups: 6),                        // depthwise
         new(2, 5, 6, 4, 6, 5, 3, 1, 2, 0, 2, 1, 0, Groups: 2),                        // 5x3, asymmetric pads, groups
         new(1, 4, 4, 3, 33, 2, 2, 1, 1, 0, 0, 1, 1),                                  // N above two tiles
+        // K = 2700: 84 output pixels make three 36-row (MR 6) or 36-row (MR 4) im2col blocks, gathered block by
+        // block on one thread and one block per worker on the 3-thread pool.
+        new(1, 6, 14, 300, 3, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
     ];
 
     private static void RunAll(Isa isa)

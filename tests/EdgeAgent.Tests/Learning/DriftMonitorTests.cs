@@ -77,6 +77,38 @@ public class DriftMonitorTests
     }
 
     [Fact]
+    public void WideEmbeddingIsMonitoredOnEvenlySpacedFeaturesNamedByTheirIndex()
+    {
+        // 1000 features: stride 4, so 250 are followed; only feature 600 (followed) drifts, and 601 (not followed) too.
+        const int wide = 1000;
+        var events = new RecordingSink();
+        var monitor = new DriftMonitor(Options(), events, TimeProvider.System, referencePath: null);
+        var random = new Random(5);
+        var embedding = new float[wide];
+        var scores = new float[] { 0.8f, 0.1f, 0.1f };
+        void FeedWide(int count, float shiftOf600And601)
+        {
+            for (int n = 0; n < count; n++)
+            {
+                for (int i = 0; i < wide; i++) embedding[i] = Gaussian(random);
+                embedding[600] += shiftOf600And601;
+                embedding[601] += shiftOf600And601;
+                monitor.Observe("vibration", "1.0.0", embedding, scores);
+            }
+        }
+        FeedWide(300, 0);
+        Assert.Null(monitor.Check());
+        FeedWide(150, 0);
+        var same = monitor.Check()!;
+        Assert.Equal(251, same.PerFeature.Length); // ceil(1000 / 256) = stride 4: 250 followed + the top score
+        FeedWide(150, 5f);
+        var shifted = monitor.Check()!;
+        Assert.Equal(150, shifted.MaxFeature); // 600 / stride 4
+        Assert.True(shifted.MaxPsi > 1, $"PSI of the shifted feature {shifted.MaxPsi:F3}");
+        Assert.Equal("embedding[600]", (string?)monitor.Status()["max_feature"]);
+    }
+
+    [Fact]
     public void ScoreOnlyDriftIsSeenOnTheTopScoreFeature()
     {
         var events = new RecordingSink();
