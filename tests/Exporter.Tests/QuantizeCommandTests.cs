@@ -36,6 +36,27 @@ public sealed class QuantizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void DefaultsCorrectBiasesAndKeepTheOutputFloatAndFlagsTurnThatOff()
+    {
+        WriteModelAndData();
+        var (code, output, err) = CliRunner.Run("quantize", _dir["float.onnx"], "-o", _dir["default.onnx"], "--calibration", _dir["calib.npy"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("(mse,", output);
+        Assert.Contains("bias correction: 2 layers", output);
+        var defaults = OnnxReader.Load(_dir["default.onnx"]).Graph;
+        Assert.Equal("Gemm", defaults.Producer("y")!.OpType);
+
+        (code, output, err) = CliRunner.Run("quantize", _dir["float.onnx"], "-o", _dir["plain.onnx"], "--calibration", _dir["calib.npy"],
+                                            "--no-bias-correction", "--quantize-outputs");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("bias correction", output);
+        var plain = OnnxReader.Load(_dir["plain.onnx"]).Graph;
+        Assert.Equal("DequantizeLinear", plain.Producer("y")!.OpType);
+        // Same calibration, so the only difference in fc1's int32 bias is the correction.
+        Assert.NotEqual(defaults.Initializers["fc1.bq"].ToArray<int>(), plain.Initializers["fc1.bq"].ToArray<int>());
+    }
+
+    [Fact]
     public void QuantizeWritesAModelOnnxRuntimeRunsAndReportMeasuresIt()
     {
         WriteModelAndData();
