@@ -316,11 +316,18 @@ internal static unsafe class DepthwiseConvX86Rows
             Unsafe.InitBlockUnaligned(slot + left + body, zp, (uint)(slotBytes - left - body));
             return;
         }
-        Unsafe.InitBlockUnaligned(slot, zp, (uint)slotBytes);
-        for (int ix = 0; ix < width; ix++)
+        // Plane by plane, each byte written once (a memset of the whole slot first cost as much as the copies).
+        int planePixels = (planeBytes - 32) / channels;
+        for (int p = 0; p < stride; p++)
         {
-            int px = ix + padLeft;
-            Copy(slot + (px % stride) * planeBytes + (px / stride) * channels, row + ix * channels, channels, flip);
+            byte* plane = slot + p * planeBytes;
+            for (int i = 0; i < planePixels; i++)
+            {
+                int ix = i * stride + p - padLeft;
+                if ((uint)ix < (uint)width) Copy(plane + i * channels, row + ix * channels, channels, flip);
+                else Unsafe.InitBlockUnaligned(plane + i * channels, zp, (uint)channels);
+            }
+            Unsafe.InitBlockUnaligned(plane + planePixels * channels, zp, (uint)(planeBytes - planePixels * channels));
         }
     }
 

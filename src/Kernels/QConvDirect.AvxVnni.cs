@@ -42,14 +42,34 @@ internal static unsafe class QConvDirectAvxVnni
         fixed (sbyte* weights = conv.PackedQuads)
         {
             var gather = new Gather((byte*)input, a.Input.Length, s, r4, zp, signed);
+            var flip = Vector128.Create(signed ? (byte)0x80 : (byte)0);
+            long inputLength = a.Input.Length, imageBytes = (long)s.Height * s.Width * cin;
+            int pixelStep = s.StrideWidth * cin;
+            long rowStep = (long)s.DilationHeight * s.Width * cin;
             for (int row = a.RowStart; row < a.RowEnd; row++)
             {
                 int n = row / s.OutHeight, oy = row % s.OutHeight;
                 for (int ox = 0; ox < s.OutWidth; ox += Pixels)
                 {
                     int count = Math.Min(Pixels, s.OutWidth - ox);
-                    // A short last group repeats its last pixel: the extra lanes are computed and never stored.
-                    for (int p = 0; p < Pixels; p++) gather.Field(n, oy, ox + Math.Min(p, count - 1), taps + p * field);
+                    int ixFirst = ox * s.StrideWidth - s.PadLeft, ixLast = (ox + Pixels - 1) * s.StrideWidth - s.PadLeft;
+                    int iyFirst = oy * s.StrideHeight - s.PadTop, iyLast = iyFirst + (kh - 1) * s.DilationHeight;
+                    byte* image = (byte*)input + (long)n * imageBytes;
+                    if (count == Pixels && s.DilationWidth == 1 && ixFirst >= 0 && ixLast + s.KernelWidth <= s.Width && iyFirst >= 0 && iyLast < s.Height
+                        && (image - (byte*)input) + ((long)iyLast * s.Width + ixLast) * cin + 16 <= inputLength)
+                    {
+                        // Interior: every kernel row of the four pixels is one 16-byte copy, no bounds to test. In address
+                        // order, so a copy's bytes past its row are overwritten by the next row (or pixel) before use.
+                        byte* rowStart = image + ((long)iyFirst * s.Width + ixFirst) * cin;
+                        for (int p = 0; p < Pixels; p++, rowStart += pixelStep)
+                            for (int ky = 0; ky < kh; ky++)
+                                (Vector128.Load(rowStart + (long)ky * rowStep) ^ flip).Store(taps + p * field + ky * r4);
+                    }
+                    else
+                    {
+                        // A short last group repeats its last pixel: the extra lanes are computed and never stored.
+                        for (int p = 0; p < Pixels; p++) gather.Field(n, oy, ox + Math.Min(p, count - 1), taps + p * field);
+                    }
                     T* pixelOut = destination + ((long)row * s.OutWidth + ox) * cout;
                     for (int b0 = 0; b0 < blocks; b0 += 2)
                     {

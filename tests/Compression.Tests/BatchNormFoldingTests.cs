@@ -1,6 +1,7 @@
 using EdgeAgent.Compression.Data;
 using EdgeAgent.Compression.Evaluation;
 using EdgeAgent.Compression.Quantization;
+using EdgeAgent.Runtime.Execution;
 using EdgeAgent.Runtime.Ir;
 using EdgeAgent.Runtime.Onnx;
 using EdgeAgent.Runtime.Training;

@@ -111,14 +111,14 @@ public static class ModelsBench
 
         public void Run() => _session.Run(_inputs);
 
-        /// <summary>Prints the mean time of every node over <paramref name="runs"/> runs, slowest first.</summary>
+        /// <summary>Prints the mean time of every executed node over <paramref name="runs"/> runs, slowest first.</summary>
         public void Profile(string title, int runs, Func<double> clock)
         {
             var plan = _session.Plan ?? throw new InvalidOperationException("the session has no plan to profile");
             var ticks = new double[plan.StepList.Count];
             for (int i = 0; i < runs; i++) plan.ExecuteTimed(ticks, clock);
             Console.WriteLine($"  profile {title}:");
-            foreach (var (step, t) in plan.StepList.Zip(ticks).OrderByDescending(p => p.Second).Take(12))
+            foreach (var (step, t) in plan.StepList.Zip(ticks).OrderByDescending(p => p.Second))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"    {t / runs,9:F4} ms  {step.Node.DisplayName} ({step.Node.OpType}) {step.Kernel.Path}"));
         }

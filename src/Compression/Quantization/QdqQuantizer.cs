@@ -1,4 +1,5 @@
 using EdgeAgent.Compression.Data;
+using EdgeAgent.Runtime.Execution;
 using EdgeAgent.Runtime.Ir;
 
 namespace EdgeAgent.Compression.Quantization;
@@ -8,8 +9,8 @@ namespace EdgeAgent.Compression.Quantization;
 /// run: Conv, Gemm and MatMul get int8 weights (symmetric, per output channel unless asked otherwise)
 /// through DequantizeLinear, int32 biases with scale input scale × weight scale, and
 /// QuantizeLinear→DequantizeLinear pairs on their activation inputs and outputs (after a directly
-/// following Relu), with ranges calibrated on sample data. BatchNormalization after a Conv is folded
-/// into it first (<see cref="BatchNormFolding"/>).
+/// following Relu), with ranges calibrated on sample data. BatchNormalization after a Conv or Gemm is folded
+/// into it first, by the runtime's own fold (<see cref="BatchNormFolding"/>), so both see the same weights.
 /// </summary>
 public static class QdqQuantizer
 {
@@ -304,7 +305,7 @@ public static class QdqQuantizer
 public sealed record QuantizedLayerInfo(string Node, string OpType, string Output, string? OutputPoint,
                                         AffineParameters Input, AffineParameters? OutputParameters, int WeightScales);
 
-/// <summary>The quantized layers, the activation ranges, and the BatchNormalization nodes folded into their Conv first.</summary>
+/// <summary>The quantized layers, the activation ranges, and the BatchNormalization nodes folded into their Conv or Gemm first.</summary>
 public sealed record QuantizationResult(IReadOnlyList<QuantizedLayerInfo> Layers, IReadOnlyDictionary<string, AffineParameters> Activations,
                                         IReadOnlyList<string> FoldedBatchNorms)
 {

@@ -6,25 +6,35 @@ namespace EdgeAgent.Runtime.Execution;
 /// Folds an inference BatchNormalization that follows a float Conv or Gemm with constant weights into those
 /// weights and the bias: <c>s = scale / sqrt(var + eps)</c>, <c>W'[m] = W[m]·s[m]</c>,
 /// <c>b'[m] = (b[m] − mean[m])·s[m] + beta[m]</c>. The folded tensors are new initializers, so weights shared
-/// with other nodes stay as they were. Computed in double, rounded once.
+/// with other nodes stay as they were. Computed in double, rounded once. The one implementation: the session's
+/// optimiser runs it, and the quantizer runs it before placing QDQ pairs (int8 weights must already carry the
+/// normalisation, and the QuantizeLinear belongs after the Relu, not before the BatchNormalization).
 /// </summary>
 public static class BatchNormFolding
 {
-    public static int Run(Graph graph)
+    public static int Run(Graph graph) => Fold(graph).Count;
+
+    /// <summary>
+    /// Folds every foldable Conv/Gemm → BatchNormalization pair in place and returns the names of the
+    /// BatchNormalization nodes folded. A pair where either node's name is in <paramref name="exclude"/> stays.
+    /// </summary>
+    public static IReadOnlyList<string> Fold(Graph graph, IReadOnlySet<string>? exclude = null)
     {
         var uses = new GraphUses(graph);
         var removed = new HashSet<Node>();
-        int folded = 0;
+        var folded = new List<string>();
         foreach (var node in graph.Nodes)
         {
             if (node.Domain is not ("" or "ai.onnx") || node.OpType is not ("Conv" or "Gemm") || node.Outputs.Count != 1) continue;
+            if (exclude is not null && exclude.Contains(node.Name)) continue;
             if (uses.SoleConsumer(node.Outputs[0]) is not { OpType: "BatchNormalization", Domain: "" or "ai.onnx" } bn || removed.Contains(bn)) continue;
+            if (exclude is not null && exclude.Contains(bn.Name)) continue;
             if (bn.Inputs.Count != 5 || bn.Inputs[0] != node.Outputs[0] || bn.GetInt("training_mode", 0) != 0) continue;
             if (bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
             if (!TryFold(graph, node, bn)) continue;
             node.Outputs[0] = bn.Outputs[0];
             removed.Add(bn);
-            folded++;
+            folded.Add(bn.DisplayName);
         }
         if (removed.Count > 0) graph.Nodes.RemoveAll(removed.Contains);
         return folded;

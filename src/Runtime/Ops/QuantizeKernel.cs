@@ -121,10 +121,18 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
 
     /// <summary>
     /// Sixteen values: divide, round to even, NaN → 0, add the zero point, clamp, then narrow int32 → int16 → 8 bits
-    /// (exact, the values are already in range).
+    /// (exact, the values are already in range, so the plain conversion needs no saturation).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Sixteen(ref float src, in Parameters p)
     {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var lo = Eight(Vector256.LoadUnsafe(ref src), p);
+            var hi = Eight(Vector256.LoadUnsafe(ref src, 8), p);
+            var words = Vector256.Narrow(lo, hi);
+            return Vector256.Narrow(words, words).GetLower().AsByte();
+        }
         var a = Four(Vector128.LoadUnsafe(ref src), p);
         var b = Four(Vector128.LoadUnsafe(ref src, 4), p);
         var c = Four(Vector128.LoadUnsafe(ref src, 8), p);
@@ -132,11 +140,22 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
         return Vector128.Narrow(Vector128.Narrow(a, b), Vector128.Narrow(c, d)).AsByte();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> Four(Vector128<float> x, in Parameters p)
     {
         var q = Vector128.Round(x / p.Scale);
         q = Vector128.ConditionalSelect(Vector128.Equals(q, q), q, Vector128<float>.Zero);
-        return Vector128.ConvertToInt32(Vector128.Min(Vector128.Max(q + p.ZeroPoint, p.Lo), p.Hi));
+        return Vector128.ConvertToInt32Native(Vector128.MinNative(Vector128.MaxNative(q + p.ZeroPoint, p.Lo), p.Hi));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Eight(Vector256<float> x, in Parameters p)
+    {
+        var q = Vector256.Round(x / Vector256.Create(p.Scale, p.Scale));
+        q = Vector256.ConditionalSelect(Vector256.Equals(q, q), q, Vector256<float>.Zero);
+        var lo = Vector256.Create(p.Lo, p.Lo);
+        var hi = Vector256.Create(p.Hi, p.Hi);
+        return Vector256.ConvertToInt32Native(Vector256.MinNative(Vector256.MaxNative(q + Vector256.Create(p.ZeroPoint, p.ZeroPoint), lo), hi));
     }
 
     /// <summary>Three vectors of 16 bytes (one channel each) → 48 bytes of 16 pixels x 3 channels, by byte shuffles.</summary>

@@ -27,6 +27,8 @@ public static class ConvDirectChecks
         new(1, 9, 9, 3, 8, 3, 3, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, DilationHeight: 2, DilationWidth: 2),
         new(1, 5, 4, 5, 9, 2, 3, 1, 1, 0, 1, 1, 0),                                   // odd row taps (15), 2x3
         new(1, 3, 3, 3, 33, 3, 3, 2, 2, 1, 1, 1, 1),                                  // tiny image: every pixel a border
+        new(1, 12, 30, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1),                                // wide enough for interior groups of pixels
+        new(1, 10, 19, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1),                                // interior groups, stride 1, three blocks
     ];
 
     private static void RunAll(Isa isa)
