@@ -35,9 +35,9 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     private readonly object _dbGate = new();
     private readonly object _latestGate = new();
     private readonly Channel<PendingSample> _writes;
-    // Kept windows travel to the writer in recycled buffers: at most the write queue plus the one being written
-    // and the one being filled are in use, so Offer allocates nothing once the pool has warmed up. Buffers are
-    // created on demand, so the pool only grows as far as the writer ever fell behind.
+    // Kept windows travel to the writer in recycled buffers, created on demand up to what the write queue can hold
+    // plus the one being written and the one being filled; so Offer allocates nothing once the writer has been as
+    // far behind as it gets, and memory stays bounded by the queue.
     private readonly PendingSamplePool _pending;
     private readonly Random _offerRandom;
     private readonly Random _labelRandom;
@@ -142,7 +142,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             if (slot >= _settings.Capacity) return;
         }
         if (Volatile.Read(ref _quotaReached) && slot >= Interlocked.Read(ref _unlabelledCount)) { Interlocked.Increment(ref _dropped); return; }
-        var pending = _pending.Rent(window.Length, embedding.Length);
+        var pending = _pending.TryRent(window.Length, embedding.Length);
+        if (pending is null) { Interlocked.Increment(ref _dropped); return; } // the writer is behind by the whole budget
         pending.Fill((int)slot, Interlocked.Increment(ref _nextSid), offer, window, embedding, _time.GetUtcNow());
         if (!_writes.Writer.TryWrite(pending)) _pending.Return(pending); // the channel is completed: disposing
     }
