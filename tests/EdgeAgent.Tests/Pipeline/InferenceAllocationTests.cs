@@ -7,7 +7,7 @@ using Xunit;
 namespace EdgeAgent.Tests.Pipeline;
 
 /// <summary>
-/// The inference loop of the whole in-process daemon (reservoir keeping windows, drift monitor collecting its
+/// The inference loop of the whole in-process daemon (reservoir keeping every window, drift monitor collecting its
 /// reference, console-less MQTT and GPIO subscribers, embedded broker) allocates nothing per window once warm:
 /// the loop's own per-thread counter over a few hundred windows stays under a small bound.
 /// </summary>
@@ -17,10 +17,10 @@ public class InferenceAllocationTests
     public async Task SteadyStateInferenceLoopAllocatesNothingPerWindow()
     {
         using var dir = new TempDirectory();
-        // Hop 8 at 1 kHz: 125 windows/s. The reservoir (capacity 100) keeps every window of the warm-up and then
-        // one in n/100, and the drift monitor is still collecting its 500-window reference: the two paths that used
-        // to copy per window. The write rate is highest during the warm-up, so its buffers exist before measuring.
-        var daemon = TestDaemon.Build(dir, $"--mqtt:embeddedPort={TestDaemon.FreePort()}", "--pipeline:hop=8", "--reservoir:capacity=100");
+        // Hop 4 at 1 kHz: 250 windows/s. The reservoir (capacity 2000) keeps every one of them, faster than its
+        // writer stores them, and the drift monitor is still collecting its 500-window reference: the two paths
+        // that used to copy or allocate per window.
+        var daemon = TestDaemon.Build(dir, $"--mqtt:embeddedPort={TestDaemon.FreePort()}", "--pipeline:hop=4");
         using var host = daemon.Host;
         await host.StartAsync();
         try
