@@ -110,13 +110,7 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
         if (sx is null || sw is null || sy is null || zy is null) return null;
         var scales = QuantizationConstants.RequantScales(sx[0], QuantizationConstants.PerChannel(sw, m), sy[0]);
         if (scales.Any(s => !float.IsFinite(s) || s <= 0)) return null;
-        int[] bias = [];
-        if (c.HasInput(8))
-        {
-            if (c.Constant(8) is not { } bt || bt.ElementCount != m) return null;
-            bias = new int[m];
-            for (int j = 0; j < m; j++) bias[j] = (int)bt.GetInt64(j);
-        }
+        if (QuantizationConstants.Int32Bias(c, 8, m) is not { } bias) return null;
         var outType = c.InputType(7);
         var clamp = QuantizationConstants.Clamp(outType, zy[0], sy[0], c.Float("activation_min", float.NegativeInfinity), c.Float("activation_max", float.PositiveInfinity));
         var kind = outType == DataType.Int8 ? QGemmOutputKind.Int8 : QGemmOutputKind.UInt8;

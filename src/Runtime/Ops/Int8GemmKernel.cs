@@ -64,13 +64,7 @@ internal sealed class Int8GemmKernel : OpKernel
         var outType = c.InputType(7);
         var scales = QuantizationConstants.RequantScales(sa[0], sb, sy[0]);
         if (scales.Any(s => !float.IsFinite(s) || s <= 0)) return null;
-        int[] bias = [];
-        if (c.HasInput(8))
-        {
-            if (c.Constant(8) is not { } bt || bt.ElementCount != n) return null;
-            bias = new int[n];
-            for (int j = 0; j < n; j++) bias[j] = (int)bt.GetInt64(j);
-        }
+        if (QuantizationConstants.Int32Bias(c, 8, n) is not { } bias) return null;
         var clamp = QuantizationConstants.Clamp(outType, zy[0], sy[0], c.Float("activation_min", float.NegativeInfinity), c.Float("activation_max", float.PositiveInfinity));
         var kind = outType == DataType.Int8 ? QGemmOutputKind.Int8 : QGemmOutputKind.UInt8;
         return new Int8GemmKernel(packed, c.Resources.Pool, (int)rows, k, signedInput, za[0], kind, scales, bias, weightZeroPoints, zy[0], clamp.Min, clamp.Max);

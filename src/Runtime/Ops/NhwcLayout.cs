@@ -22,19 +22,7 @@ internal static class NhwcLayout
         }
     }
 
-    /// <summary>[n][p][c] → [n][c][p].</summary>
-    public static void ToNchw<T>(ReadOnlySpan<T> src, Span<T> dst, int batch, int channels, int pixels)
-    {
-        if (channels == 1 || pixels == 1) { src[..(batch * channels * pixels)].CopyTo(dst); return; }
-        for (int n = 0; n < batch; n++)
-        {
-            var s = src.Slice(n * channels * pixels, channels * pixels);
-            var d = dst.Slice(n * channels * pixels, channels * pixels);
-            for (int c = 0; c < channels; c++)
-            {
-                var plane = d.Slice(c * pixels, pixels);
-                for (int p = 0; p < plane.Length; p++) plane[p] = s[p * channels + c];
-            }
-        }
-    }
+    /// <summary>[n][p][c] → [n][c][p]: the same per-image transpose with the roles of channels and pixels swapped.</summary>
+    public static void ToNchw<T>(ReadOnlySpan<T> src, Span<T> dst, int batch, int channels, int pixels) =>
+        ToNhwc(src, dst, batch, channels: pixels, pixels: channels);
 }

@@ -31,6 +31,19 @@ internal static class QuantizationConstants
         return values;
     }
 
+    /// <summary>
+    /// The int32 bias of constant input <paramref name="i"/> with exactly <paramref name="count"/> elements; absent:
+    /// empty (no bias); present but not a constant of that length: null.
+    /// </summary>
+    public static int[]? Int32Bias(CompileContext c, int i, int count)
+    {
+        if (!c.HasInput(i)) return [];
+        if (c.Constant(i) is not { } t || t.ElementCount != count) return null;
+        var bias = new int[count];
+        for (int j = 0; j < count; j++) bias[j] = (int)t.GetInt64(j);
+        return bias;
+    }
+
     /// <summary>Signed 8-bit copy of constant weights: u8 weights and their zero points move down by 128 (same differences).</summary>
     public static sbyte[] SignedWeights(Tensor w, int[] zeroPoints)
     {
