@@ -36,16 +36,16 @@ namespace EdgeAgent.Kernels;
 /// </summary>
 internal static unsafe class DepthwiseConvX86Rows
 {
-    private const int MaxPhases = 64;
+    internal const int MaxPhases = 64;
     private const int MaxTaps = 64;
 
     /// <summary>Shapes this kernel takes (the rest go to the per-pixel kernel): no dilation, bounded tap and phase counts.</summary>
     public static bool Handles(in WindowGeometry g, int channels) =>
         g.DilationHeight == 1 && g.DilationWidth == 1 && g.KernelHeight * g.KernelWidth <= MaxTaps && Phases(channels) <= MaxPhases;
 
-    private static int Phases(int channels) => channels / Math.Min(channels & -channels, 32);
+    internal static int Phases(int channels) => channels / Math.Min(channels & -channels, 32);
 
-    private static int Align(int bytes) => (bytes + 63) & ~63;
+    internal static int Align(int bytes) => (bytes + 63) & ~63;
 
     public static void Run<T>(in DepthwiseArgs<T> a, bool vnni) where T : unmanaged
     {
@@ -94,8 +94,7 @@ internal static unsafe class DepthwiseConvX86Rows
                 slotRow.Fill(-1);
                 byte** rows = stackalloc byte*[kh];
                 byte** src = stackalloc byte*[groups * group];
-                var (lo, hi) = Requantization.Bounds(a.Output);
-                var epilogue = new Epilogue(lo, hi, a.Output.ZeroPoint);
+                var epilogue = new Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 int inRowBytes = g.InputWidth * channels;
 
                 for (int oy = a.RowStart; oy < a.RowEnd; oy++)
@@ -132,7 +131,7 @@ internal static unsafe class DepthwiseConvX86Rows
     }
 
     /// <summary>Weights, bias and scales repeated to one period of lcm(C, 32) bytes so every phase is a plain load.</summary>
-    private static void Expand(sbyte* weights, int taps, int channels, int period, byte* expW, int* bias, bool noBias, int* expB, float* scales, float* expS)
+    internal static void Expand(sbyte* weights, int taps, int channels, int period, byte* expW, int* bias, bool noBias, int* expB, float* scales, float* expS)
     {
         for (int r = 0; r < period; r += channels)
         {
@@ -201,7 +200,7 @@ internal static unsafe class DepthwiseConvX86Rows
     }
 
     /// <summary>Bias minus zp * sum(w) and the scales, both in accumulator order.</summary>
-    private static void StoreEpilogue(int ph, int* expB, float* expS, byte* biasQ, byte* scaleQ,
+    internal static void StoreEpilogue(int ph, int* expB, float* expS, byte* biasQ, byte* scaleQ,
         Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3)
     {
         int* b = expB + ph * 32, s = (int*)expS + ph * 32;
@@ -219,7 +218,7 @@ internal static unsafe class DepthwiseConvX86Rows
     /// 16 L + 4 v + e of the rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Quads(Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, Vector256<byte> d,
+    internal static void Quads(Vector256<byte> a, Vector256<byte> b, Vector256<byte> c, Vector256<byte> d,
         out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
     {
         Vector256<short> abLo = Avx2.UnpackLow(a, b).AsInt16(), abHi = Avx2.UnpackHigh(a, b).AsInt16();
@@ -306,7 +305,7 @@ internal static unsafe class DepthwiseConvX86Rows
     /// One input row into a slot: the zero point where the window hangs over the left or right edge, and
     /// for stride s > 1 the pixels dealt round-robin into s planes.
     /// </summary>
-    private static void FillSlot(byte* slot, byte* row, int width, int channels, int padLeft, int stride, int planeBytes, int slotBytes, byte zp, bool flip)
+    internal static void FillSlot(byte* slot, byte* row, int width, int channels, int padLeft, int stride, int planeBytes, int slotBytes, byte zp, bool flip)
     {
         if (stride == 1)
         {
@@ -342,27 +341,31 @@ internal static unsafe class DepthwiseConvX86Rows
         for (; i < n; i++) dst[i] = (byte)(src[i] ^ m);
     }
 
-    /// <summary>The shared requantization (<see cref="RequantizationAvx2"/>) of 32 accumulators in quad order, stored in byte order.</summary>
-    private readonly struct Epilogue(float lo, float hi, int zeroPoint)
+    /// <summary>
+    /// The shared requantization (<see cref="Requantization"/>) of 32 accumulators in quad order, stored in byte
+    /// order. Only the upper clamp is done in float (it keeps VCVTPS2DQ in range); the lower one is done on the
+    /// bytes: below it, the conversion and the saturating packs and zero-point add are all monotonic and give a
+    /// value at or under the lower bound, so VPMAXUB/VPMAXSB then yield exactly the bound, as the float clamp would.
+    /// </summary>
+    internal readonly struct Epilogue(float hi, int zeroPoint, int min, int max)
     {
-        private readonly Vector256<float> _lo = Vector256.Create(lo), _hi = Vector256.Create(hi);
+        private readonly Vector256<float> _hi = Vector256.Create(hi);
         private readonly Vector256<short> _zp = Vector256.Create((short)zeroPoint);
+        private readonly Vector256<byte> _min = Vector256.Create((byte)min), _max = Vector256.Create((byte)max);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Vector256<int> Round(Vector256<int> acc, float* scale) =>
+            Avx.ConvertToVector256Int32(Avx.Min(_hi, Avx.Multiply(Avx.ConvertToVector256Single(acc), Avx.LoadVector256(scale))));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale,
             T* dst, T* tail, int j, int rowBytes) where T : unmanaged
         {
-            Vector256<int> zero = Vector256<int>.Zero;
-            a0 = RequantizationAvx2.Requantize(a0, Avx.LoadVector256(scale), _lo, _hi, zero);
-            a1 = RequantizationAvx2.Requantize(a1, Avx.LoadVector256(scale + 8), _lo, _hi, zero);
-            a2 = RequantizationAvx2.Requantize(a2, Avx.LoadVector256(scale + 16), _lo, _hi, zero);
-            a3 = RequantizationAvx2.Requantize(a3, Avx.LoadVector256(scale + 24), _lo, _hi, zero);
-            // Values are within [min - zp, max - zp], so the packs never saturate and the s16 zero-point add is exact.
-            Vector256<short> p01 = Avx2.Add(Avx2.PackSignedSaturate(a0, a1), _zp);
-            Vector256<short> p23 = Avx2.Add(Avx2.PackSignedSaturate(a2, a3), _zp);
+            Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a0, scale), Round(a1, scale + 8)), _zp);
+            Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a2, scale + 16), Round(a3, scale + 24)), _zp);
             Vector256<byte> bytes = typeof(T) == typeof(byte)
-                ? Avx2.PackUnsignedSaturate(p01, p23)
-                : Avx2.PackSignedSaturate(p01, p23).AsByte();
+                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
+                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
             if (j + 32 <= rowBytes)
             {
                 Avx.Store((byte*)(dst + j), bytes);

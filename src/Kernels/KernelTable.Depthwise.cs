@@ -48,8 +48,11 @@ public sealed partial class KernelTable
             case SimdPath.Neon: DepthwiseConvNeon.Run(args); break;
             case SimdPath.Avx2:
             case SimdPath.Avx512:
-                if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))
-                    DepthwiseConvX86Rows.Run(args, vnni: Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported);
+                bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+                if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86QuadRows.Run(args);
+                else if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86Rows.Run(args, vnni);
                 else
                     DepthwiseConvAvx2.Run(args);
                 break;

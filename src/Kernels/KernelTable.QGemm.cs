@@ -17,7 +17,7 @@ public sealed unsafe partial class KernelTable
             Isa.AvxVnni => new QGemmKernel
             {
                 Name = "QGemm6x16AvxVnni", Mr = 6, Nr = 16, Kr = 4, KBlock = 4, WeightBytes = 1,
-                SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.BlockWithRowKernel<QGemm6x16AvxVnni, QGemm1x64AvxVnni>,
+                SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.FusedBlockWithRowKernel<QGemm6x16AvxVnni, QGemm1x64AvxVnni>,
             },
             Isa.Avx512 => new QGemmKernel
             {

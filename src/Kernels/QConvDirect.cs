@@ -8,6 +8,8 @@ namespace EdgeAgent.Kernels;
 /// channels (VPMADDWD: exact, |x - zp| · |w| ≤ 255 · 128 per product). Symmetric weights, groups of 1, u8 in and
 /// out or s8 in and out; bias, per-channel requantization (<see cref="Requantization"/>) and the fused clamp in
 /// the epilogue. Results are the same bits on every path; <see cref="QConvDirectScalar"/> is the specification.
+/// AVX-VNNI and ARM dot product keep the taps as bytes and multiply four at a time (<see cref="QConvDirectAvxVnni"/>,
+/// <see cref="QConvDirectNeonDot"/>); ARMv8.0 multiplies int16 weights by each tap's lane (<see cref="QConvDirectNeon"/>).
 /// </summary>
 public sealed class QConvDirect
 {
@@ -38,6 +40,12 @@ public sealed class QConvDirect
     /// </summary>
     internal sbyte[] PackedQuads { get; }
 
+    /// <summary>
+    /// int16 weights for the ARMv8.0 NEON path (empty on other paths): [KernelHeight][KernelWidth x InChannels][ChannelBlocks x 8],
+    /// one vector of output channels per tap (zero past the last channel).
+    /// </summary>
+    internal short[] PackedTaps { get; }
+
     /// <summary>Tap quads per kernel row: ceil(KernelWidth x InChannels / 4).</summary>
     internal int RowQuads { get; }
 
@@ -61,7 +69,7 @@ public sealed class QConvDirect
     public static bool IsVectorized(KernelTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        return SimdPaths.For(table.Isa) is SimdPath.Avx2 or SimdPath.Avx512;
+        return SimdPaths.For(table.Isa) is SimdPath.Avx2 or SimdPath.Avx512 or SimdPath.Neon;
     }
 
     /// <summary>Packs <paramref name="weights"/> (s8, symmetric, [OutChannels][InChannels][KernelHeight][KernelWidth]).</summary>
@@ -96,6 +104,13 @@ public sealed class QConvDirect
                             PackedPairs[at + half] = weights[((o * cin + c) * kh + ky) * kw + kx];
                         }
                     }
+        int padded = ChannelBlocks * 8, rowTaps = kw * cin;
+        PackedTaps = SimdPaths.For(table.Isa) == SimdPath.Neon && !UsesDot(table) ? new short[kh * rowTaps * padded] : [];
+        if (PackedTaps.Length != 0)
+            for (int o = 0; o < cout; o++)
+                for (int ky = 0; ky < kh; ky++)
+                    for (int tap = 0; tap < rowTaps; tap++)
+                        PackedTaps[(ky * rowTaps + tap) * padded + o] = weights[((o * cin + tap % cin) * kh + ky) * kw + tap / cin];
         RowQuads = (kw * cin + 3) / 4;
         PackedQuads = new sbyte[kh * RowQuads * ChannelBlocks * 32];
         ChannelSums = new int[ChannelBlocks * 8];
@@ -132,9 +147,13 @@ public sealed class QConvDirect
         Dispatch(new QConvDirectArgs<sbyte>(this, input, inputZeroPoint, bias, scales, output, destination, rowStart, rowStart + rowCount));
     }
 
+    private static bool UsesDot(KernelTable table) => table.Isa == Isa.NeonDot && System.Runtime.Intrinsics.Arm.Dp.IsSupported;
+
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
         if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
+        else if (UsesDot(Table)) QConvDirectNeonDot.Run(args);
+        else if (SimdPaths.For(Table.Isa) == SimdPath.Neon) QConvDirectNeon.Run(args);
         else if (IsVectorized(Table)) QConvDirectAvx2.Run(args);
         else QConvDirectScalar.Run(args);
     }

@@ -10,21 +10,33 @@ namespace EdgeAgent.Kernels;
 /// saturation: 32 MACs per instruction, 12 per k-group. s8 activations are flipped to u8 by xor 0x80
 /// (a + 128); the epilogue subtracts 128 * colsum exactly.
 /// </summary>
-internal unsafe struct QGemm6x16AvxVnni : IQGemmMicrokernel
+internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
 {
     public static int Mr => 6;
     public static int Nr => 16;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TRows, TSigned>(byte* a, nint lda, int k, byte* b, int* acc)
         where TRows : struct, IRowCount where TSigned : struct, IFlag
     {
-        Vector256<int> c00 = default, c01 = default;
-        Vector256<int> c10 = default, c11 = default;
-        Vector256<int> c20 = default, c21 = default;
-        Vector256<int> c30 = default, c31 = default;
-        Vector256<int> c40 = default, c41 = default;
-        Vector256<int> c50 = default, c51 = default;
+        QGemmTileOutput o = default;
+        o.Acc = acc;
+        Tile<TRows, TSigned, RawTileSink>(a, lda, k, b, &o);
+    }
+
+    /// <summary>
+    /// The tile with its epilogue: accumulators start from <typeparamref name="TSink"/>'s column terms and
+    /// leave through it (straight to C for the fused sinks).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, QGemmTileOutput* o)
+        where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink
+    {
+        Vector256<int> c00 = TSink.Start0(o), c01 = TSink.Start1(o);
+        Vector256<int> c10 = c00, c11 = c01;
+        Vector256<int> c20 = c00, c21 = c01;
+        Vector256<int> c30 = c00, c31 = c01;
+        Vector256<int> c40 = c00, c41 = c01;
+        Vector256<int> c50 = c00, c51 = c01;
         byte* a0 = a + 0 * lda;
         byte* a1 = a + 1 * lda;
         byte* a2 = a + 2 * lda;
@@ -123,12 +135,12 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmMicrokernel
                 c51 = AvxVnni.MultiplyWideningAndAdd(c51, x5, b1);
             }
         }
-        c00.Store(acc + 0); c01.Store(acc + 8);
-        if (TRows.Value > 1) { c10.Store(acc + 16); c11.Store(acc + 24); }
-        if (TRows.Value > 2) { c20.Store(acc + 32); c21.Store(acc + 40); }
-        if (TRows.Value > 3) { c30.Store(acc + 48); c31.Store(acc + 56); }
-        if (TRows.Value > 4) { c40.Store(acc + 64); c41.Store(acc + 72); }
-        if (TRows.Value > 5) { c50.Store(acc + 80); c51.Store(acc + 88); }
+        if (TRows.Value > 1) TSink.Rows2(o, 0, c00, c01, c10, c11);
+        else TSink.Row(o, 0, c00, c01);
+        if (TRows.Value > 3) TSink.Rows2(o, 2, c20, c21, c30, c31);
+        else if (TRows.Value > 2) TSink.Row(o, 2, c20, c21);
+        if (TRows.Value > 5) TSink.Rows2(o, 4, c40, c41, c50, c51);
+        else if (TRows.Value > 4) TSink.Row(o, 4, c40, c41);
     }
 
     /// <summary>The last 1..3 bytes of a row as one little-endian int, zero-filled (weights there are 0).</summary>

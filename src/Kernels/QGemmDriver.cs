@@ -78,6 +78,99 @@ internal static unsafe class QGemmDriver
         }
     }
 
+    /// <summary>
+    /// As <see cref="BlockWithRowKernel{TK, TR}"/>, with the epilogue of full 16-column panels fused into the
+    /// register tile (<see cref="IQGemmTileSink"/>) when the weights are symmetric; a last partial panel and
+    /// asymmetric weights go through the stored tile and <see cref="QGemmEpilogue.Apply"/>.
+    /// </summary>
+    public static void FusedBlockWithRowKernel<TK, TR>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmFusedMicrokernel where TR : struct, IQGemmRowMicrokernel
+    {
+        if (job->WeightZeroPoints is not null)
+        {
+            BlockWithRowKernel<TK, TR>(job, m0, m1, p0, p1);
+            return;
+        }
+        int rows = m1 - m0, tail = rows % TK.Mr;
+        int rowKernelRows = tail is 1 or 2 ? tail : 0;
+        if (rows > rowKernelRows)
+        {
+            int mEnd = m1 - rowKernelRows;
+            switch (job->Kind, job->ASigned)
+            {
+                case (QGemmOutputKind.UInt8, false): FusedBlock<TK, No, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true): FusedBlock<TK, Yes, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false): FusedBlock<TK, No, QuantizedTileSink<Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true): FusedBlock<TK, Yes, QuantizedTileSink<Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int32, false): FusedBlock<TK, No, Int32TileSink>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int32, true): FusedBlock<TK, Yes, Int32TileSink>(job, m0, mEnd, p0, p1); break;
+                case (_, false): FusedBlock<TK, No, Float32TileSink>(job, m0, mEnd, p0, p1); break;
+                default: FusedBlock<TK, Yes, Float32TileSink>(job, m0, mEnd, p0, p1); break;
+            }
+        }
+        for (int m = m1 - rowKernelRows; m < m1; m++)
+        {
+            if (job->ASigned) Rows<TK, TR, Yes>(job, m, p0, p1);
+            else Rows<TK, TR, No>(job, m, p0, p1);
+        }
+    }
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FusedBlock<TK, TS, TSink>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmFusedMicrokernel where TS : struct, IFlag where TSink : struct, IQGemmTileSink
+    {
+        int mr = TK.Mr, nr = TK.Nr;
+        int* acc = stackalloc int[6 * 64];
+        int* colTerm = stackalloc int[64];
+        QGemmTileOutput o = default;
+        o.Acc = acc;
+        int chunk = Math.Max(mr, ARowsBudgetBytes / Math.Max(1, job->K) / mr * mr);
+        for (int mc = m0; mc < m1; mc += chunk)
+        {
+            int mcEnd = Math.Min(m1, mc + chunk);
+            for (int p = p0; p < p1; p++)
+            {
+                byte* b = job->B + p * job->PanelBytes;
+                int n0 = p * nr;
+                int nc = Math.Min(nr, job->N - n0);
+                QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                if (nc < nr)
+                {
+                    for (int m = mc; m < mcEnd; m += mr)
+                    {
+                        int rows = Math.Min(mr, mcEnd - m);
+                        Tile<TK, TS, RawTileSink>(job, m, rows, b, &o);
+                        QGemmEpilogue.Apply(job, acc, nr, colTerm, m, rows, n0, nc);
+                    }
+                    continue;
+                }
+                o.Prepare(job, colTerm, n0);
+                byte* c0 = job->C + QGemmTileOutput.ColumnOffset(job, n0);
+                for (int m = mc; m < mcEnd; m += mr)
+                {
+                    o.C = c0 + m * o.LdcBytes;
+                    Tile<TK, TS, TSink>(job, m, Math.Min(mr, mcEnd - m), b, &o);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TK, TS, TSink>(QGemmJob* job, int m, int rows, byte* b, QGemmTileOutput* o)
+        where TK : struct, IQGemmFusedMicrokernel where TS : struct, IFlag where TSink : struct, IQGemmTileSink
+    {
+        byte* a = job->A + m * job->Lda;
+        switch (rows)
+        {
+            case 1: TK.Tile<Rows1, TS, TSink>(a, job->Lda, job->K, b, o); break;
+            case 2: TK.Tile<Rows2, TS, TSink>(a, job->Lda, job->K, b, o); break;
+            case 3: TK.Tile<Rows3, TS, TSink>(a, job->Lda, job->K, b, o); break;
+            case 4: TK.Tile<Rows4, TS, TSink>(a, job->Lda, job->K, b, o); break;
+            case 5: TK.Tile<Rows5, TS, TSink>(a, job->Lda, job->K, b, o); break;
+            default: TK.Tile<Rows6, TS, TSink>(a, job->Lda, job->K, b, o); break;
+        }
+    }
+
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows<TK, TR, TS>(QGemmJob* job, int m, int p0, int p1)
         where TK : struct, IQGemmMicrokernel where TR : struct, IQGemmRowMicrokernel where TS : struct, IFlag

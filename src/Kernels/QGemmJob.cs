@@ -64,6 +64,16 @@ internal unsafe interface IQGemmMicrokernel
 }
 
 /// <summary>
+/// A 16-column x86 microkernel that can also finish its tile in registers: accumulators start from
+/// <typeparamref name="TSink"/>'s column terms and leave through it (see <see cref="QGemmTileOutput"/>).
+/// </summary>
+internal unsafe interface IQGemmFusedMicrokernel : IQGemmMicrokernel
+{
+    static abstract void Tile<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, QGemmTileOutput* o)
+        where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink;
+}
+
+/// <summary>
 /// A one-row microkernel over several panels side by side, for GEMV-like rows: computes the raw dot products of one
 /// row of A with <typeparamref name="TPanels"/> (1, 2 or 4) consecutive packed panels of 16 columns (the layout of
 /// the path's tile kernel, panels <c>panelBytes</c> apart) and stores them to <c>acc</c> (16 per panel, in order).

@@ -43,7 +43,7 @@ public class Int8KernelPathTests
         { 1, 12, 12, 8, 3, 2, 0, 1, "None", DirectOnX64 },
     };
 
-    // Few input channels run the direct kernel where it has a vector path (x64); im2col + QGEMM elsewhere.
+    // Few input channels run the direct kernel where it has a vector path (x64, ARM NEON and dot product); im2col + QGEMM on scalar.
     private static string DirectOnX64 => EdgeAgent.Kernels.QConvDirect.IsVectorized(EdgeAgent.Kernels.KernelTable.Current) ? "qconv-direct." : "qconv.";
 
     [Fact]

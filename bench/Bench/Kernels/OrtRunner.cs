@@ -15,7 +15,8 @@ public sealed class OrtRunner : IDisposable
     private readonly string[] _outputNames;
     private readonly OrtValue[] _outputs;
 
-    public OrtRunner(byte[] model, int threads, (string Name, OrtValue Value)[] inputs, (string Name, OrtValue Value) output)
+    /// <param name="profilePrefix">When set, ORT writes its per-node profile to a JSON file with this prefix (see <see cref="EndProfiling"/>).</param>
+    public OrtRunner(byte[] model, int threads, (string Name, OrtValue Value)[] inputs, (string Name, OrtValue Value) output, string? profilePrefix = null)
     {
         using var options = new SessionOptions
         {
@@ -24,6 +25,11 @@ public sealed class OrtRunner : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        if (profilePrefix is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
         _session = new InferenceSession(model, options);
         _inputNames = inputs.Select(i => i.Name).ToArray();
         _inputs = inputs.Select(i => i.Value).ToArray();
@@ -35,6 +41,9 @@ public sealed class OrtRunner : IDisposable
         OrtValue.CreateTensorValueFromMemory(data, shape);
 
     public void Run() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
+    /// <summary>Stops ORT's profiler and returns the path of its JSON trace.</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     public void Dispose()
     {

@@ -80,7 +80,12 @@ public static class ModelsBench
             using var ortFloat = new OrtEngine(floatBytes, spec.InputShape, input, threads);
             using var ortInt8 = new OrtEngine(int8Bytes, spec.InputShape, input, threads);
             var times = Measure([oursFloat, oursInt8, ortFloat, ortInt8], runs, now);
-            if (profile) { oursFloat.Profile(spec.Name + " float", runs, now); oursInt8.Profile(spec.Name + " int8", runs, now); }
+            if (profile)
+            {
+                oursFloat.Profile(spec.Name + " float", runs, now);
+                oursInt8.Profile(spec.Name + " int8", runs, now);
+                OrtEngine.Profile(int8Bytes, spec.InputShape, input, threads, spec.Name + " int8", runs);
+            }
             rows.Add(Print(new Row(spec.Name, "float", times[0], times[2], times[2], MaxAbsDiff(oursFloat.Output, ortFloat.Output), oursFloat.Paths)));
             rows.Add(Print(new Row(spec.Name, "int8", times[1], times[3], times[2], MaxAbsDiff(oursInt8.Output, ortInt8.Output), oursInt8.Paths)));
         }
@@ -131,15 +136,53 @@ public static class ModelsBench
         private readonly OrtRunner _runner;
         private readonly float[] _output;
 
-        public OrtEngine(byte[] model, int[] shape, float[] input, int threads)
+        public OrtEngine(byte[] model, int[] shape, float[] input, int threads, string? profilePrefix = null)
         {
             // The output length comes from the model itself, through ORT's own metadata.
             using (var probe = new OrtSession(model))
                 _output = new float[probe.OutputMetadata["y"].Dimensions.Aggregate(1, (a, b) => a * b)];
             var outputShape = new long[] { 1, _output.Length };
             _runner = new OrtRunner(model, threads, [("x", OrtRunner.Tensor(input.ToArray(), shape.Select(d => (long)d).ToArray()))],
-                ("y", OrtRunner.Tensor(_output, outputShape)));
+                ("y", OrtRunner.Tensor(_output, outputShape)), profilePrefix);
             Run();
+        }
+
+        /// <summary>
+        /// ORT's own per-node profile of <paramref name="runs"/> runs after a warm-up (its profiler times each kernel in
+        /// wall-clock microseconds), printed like ours: mean per run, slowest first, with ORT's fused op names.
+        /// </summary>
+        public static void Profile(byte[] model, int[] shape, float[] input, int threads, string title, int runs)
+        {
+            string prefix = Path.Combine(Path.GetTempPath(), $"edgeagent-bench-ort-{Environment.ProcessId}");
+            string trace;
+            using (var engine = new OrtEngine(model, shape, input, threads, prefix))
+            {
+                for (int i = 0; i < 20; i++) engine.Run();
+                for (int i = 0; i < runs; i++) engine.Run();
+                trace = engine._runner.EndProfiling();
+            }
+            var perNode = new Dictionary<string, (List<double> Us, string Op)>();
+            using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(trace)))
+            {
+                foreach (var ev in doc.RootElement.EnumerateArray())
+                {
+                    if (!ev.TryGetProperty("cat", out var cat) || cat.GetString() != "Node") continue;
+                    string name = ev.GetProperty("name").GetString() ?? "";
+                    if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                    string op = ev.TryGetProperty("args", out var args) && args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "" : "";
+                    if (!perNode.TryGetValue(name, out var entry)) perNode[name] = entry = ([], op);
+                    entry.Us.Add(ev.GetProperty("dur").GetDouble());
+                }
+            }
+            File.Delete(trace);
+            // Medians: the trace also holds the warm-up runs, whose first is far slower (ORT prepacks on first use).
+            static double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+            Console.WriteLine($"  ORT profile {title} (wall clock, median of {runs + 20} runs per node):");
+            foreach (var (name, (us, op)) in perNode.Select(p => (p.Key, (Median(p.Value.Us), p.Value.Op))).OrderByDescending(p => p.Item2.Item1))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {us / 1000,9:F4} ms  {name[..^"_kernel_time".Length]} ({op})"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {perNode.Values.Sum(v => Median(v.Us)) / 1000,9:F4} ms  total of the nodes"));
         }
 
         public float[] Output { get { Run(); return _output.ToArray(); } }

@@ -29,6 +29,7 @@ public static class ConvDirectChecks
         new(1, 3, 3, 3, 33, 3, 3, 2, 2, 1, 1, 1, 1),                                  // tiny image: every pixel a border
         new(1, 12, 30, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1),                                // wide enough for interior groups of pixels
         new(1, 10, 19, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1),                                // interior groups, stride 1, three blocks
+        new(1, 6, 9, 4, 16, 3, 4, 1, 1, 1, 2, 1, 1),                                  // a full 16-tap kernel row (NEON: every lane)
     ];
 
     private static void RunAll(Isa isa)

@@ -37,6 +37,13 @@ public static class DepthwiseChecks
         yield return new("3x50-3x3-s1-p1-c1", new WindowGeometry(3, 50, 3, 1, 1), 1);
         yield return new("9x8-7x3-s1x2-asym-c20", new WindowGeometry(9, 8, 7, 3, 1, 2, 3, 0, 2, 1), 20);
         yield return new("5x6-3x3-s1-p1-c48", new WindowGeometry(5, 6, 3, 1, 1), 48);
+        // The AVX-VNNI kernel-row kernel: output rows in pairs plus an odd last row, two pixels per vector,
+        // stride 2 and uneven strides on C multiple of 32, kernels 3x2 and 3x4 with three channel phases.
+        yield return new("7x9-3x3-s1-p1-c16", new WindowGeometry(7, 9, 3, 1, 1), 16);
+        yield return new("9x10-3x3-s2-p1-c64", new WindowGeometry(9, 10, 3, 2, 1), 64);
+        yield return new("8x6-3x2-s1-asym-c48", new WindowGeometry(8, 6, 3, 2, 1, 1, 1, 0, 0, 1), 48);
+        yield return new("6x7-3x4-s1-p1-c24", new WindowGeometry(6, 7, 3, 4, 1, 1, 1, 2, 1, 1), 24);
+        yield return new("11x9-3x3-s3x2-c32", new WindowGeometry(11, 9, 3, 3, 3, 2, 1, 1, 1, 0), 32);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
@@ -143,8 +150,13 @@ public static class DepthwiseChecks
     private static void RowSplit()
     {
         var rng = Rng(77);
-        var g = new WindowGeometry(13, 10, 3, 2, 1);
-        int channels = 19;
+        // The per-pixel/plane path (C = 19), and the kernel-row path's row pairs at stride 1 and 2.
+        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64) })
+            RowSplit(rng, g, channels);
+    }
+
+    private static void RowSplit(Random rng, WindowGeometry g, int channels)
+    {
         var input = Bytes(rng, g.InputHeight * g.InputWidth * channels);
         var weights = SBytes(rng, 9 * channels);
         var bias = Ints(rng, channels, -3000, 3000);
@@ -160,7 +172,7 @@ public static class DepthwiseChecks
             int[] cuts = [0, 1, 4, g.OutputHeight];
             for (int i = cuts.Length - 2; i >= 0; i--)
                 table.DepthwiseConv(g, channels, input, 31, weights, bias, scales, output, pieces, cuts[i], cuts[i + 1] - cuts[i]);
-            Expect.SequenceEqual<byte>(whole, pieces, $"{table.Name}: rows in pieces");
+            Expect.SequenceEqual<byte>(whole, pieces, $"{table.Name}: rows in pieces, C = {channels}, stride {g.StrideHeight}");
         }
     }
 

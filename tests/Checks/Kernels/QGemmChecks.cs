@@ -66,6 +66,11 @@ public static class QGemmChecks
         yield return Case(1, 200, 131, false, QGemmOutputKind.UInt8, rng, 906);
         yield return Case(14, 97, 6, true, QGemmOutputKind.UInt8, rng, 907);
         yield return Case(1, 48, 257, true, QGemmOutputKind.Int32, rng, 908);
+        // Pointwise-convolution shapes (small K, full 16-column panels and a partial one): the x86 tiles that
+        // finish in registers, for every output kind, both activation signs and every tile height (M % 6).
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+            for (int i = 0; i < 6; i++)
+                yield return Case(21 + i, i % 2 == 0 ? 48 : 37, 16 + 16 * i + (i == 5 ? 3 : 0), i % 2 == 1, kind, rng, 910 + (int)kind * 6 + i);
     }
 
     /// <summary>Every epilogue x zero-point extreme x scale magnitude (saturating and not) x clamp.</summary>
