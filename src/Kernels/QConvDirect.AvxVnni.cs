@@ -25,7 +25,7 @@ internal static unsafe class QConvDirectAvxVnni
         int quads = conv.RowQuads, r4 = 4 * quads, blocks = conv.ChannelBlocks, padded = blocks * 8;
         bool signed = typeof(T) == typeof(sbyte);
         int zp = a.InputZeroPoint + (signed ? 128 : 0);
-        int field = kh * r4;
+        int field = kh * r4, fieldQuads = kh * quads;
         byte* taps = stackalloc byte[Pixels * field + 16]; // +16: a row's 16-byte store may run past the last row
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
@@ -35,7 +35,7 @@ internal static unsafe class QConvDirectAvxVnni
             bias[o] = o >= cout ? 0 : (a.Bias.IsEmpty ? 0 : a.Bias[o]) - zp * conv.ChannelSums[o];
         }
         var (lo, hi) = Requantization.Bounds(a.Output);
-        var e = new Epilogue(Vector256.Create(lo), Vector256.Create(hi), Vector256.Create(a.Output.ZeroPoint), scales, cout, signed);
+        var e = new Epilogue(Vector256.Create(lo), Vector256.Create(hi), Vector256.Create(a.Output.ZeroPoint), scales, cout, signed, a.Output);
         byte* outTail = stackalloc byte[8];
         fixed (T* input = a.Input)
         fixed (T* destination = a.Destination)
@@ -61,9 +61,16 @@ internal static unsafe class QConvDirectAvxVnni
                         // Interior: every kernel row of the four pixels is one 16-byte copy, no bounds to test. In address
                         // order, so a copy's bytes past its row are overwritten by the next row (or pixel) before use.
                         byte* rowStart = image + ((long)iyFirst * s.Width + ixFirst) * cin;
+                        byte* dst = taps;
                         for (int p = 0; p < Pixels; p++, rowStart += pixelStep)
-                            for (int ky = 0; ky < kh; ky++)
-                                (Vector128.Load(rowStart + (long)ky * rowStep) ^ flip).Store(taps + p * field + ky * r4);
+                        {
+                            byte* src = rowStart;
+                            for (int ky = 0; ky < kh; ky++, src += rowStep, dst += r4)
+                            {
+                                var bytes = Vector128.Load(src);
+                                (signed ? bytes ^ flip : bytes).Store(dst);
+                            }
+                        }
                     }
                     else
                     {
@@ -77,13 +84,16 @@ internal static unsafe class QConvDirectAvxVnni
                         var c00 = Avx.LoadVector256(bias + b0 * 8);
                         var c01 = two ? Avx.LoadVector256(bias + b0 * 8 + 8) : Vector256<int>.Zero;
                         Vector256<int> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-                        for (int ky = 0; ky < kh; ky++)
+                        // A pixel's field is kh x quads consecutive quads, and the packed weights follow the same order.
+                        byte* t = taps;
+                        sbyte* w = weights + b0 * 32;
+                        int wStep = blocks * 32;
+                        if (two)
                         {
-                            byte* t = taps + ky * r4;
-                            sbyte* w = weights + ((long)ky * quads * blocks + b0) * 32;
-                            for (int q = 0; q < quads; q++, w += blocks * 32, t += 4)
+                            for (int q = 0; q < fieldQuads; q++, w += wStep, t += 4)
                             {
                                 var w0 = Vector256.Load(w);
+                                var w1 = Vector256.Load(w + 32);
                                 var x0 = Vector256.Create(*(int*)t).AsByte();
                                 var x1 = Vector256.Create(*(int*)(t + field)).AsByte();
                                 var x2 = Vector256.Create(*(int*)(t + 2 * field)).AsByte();
@@ -92,15 +102,28 @@ internal static unsafe class QConvDirectAvxVnni
                                 c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, w0);
                                 c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, w0);
                                 c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, w0);
-                                if (two)
-                                {
-                                    var w1 = Vector256.Load(w + 32);
-                                    c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, w1);
-                                    c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, w1);
-                                    c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, w1);
-                                    c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, w1);
-                                }
+                                c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, w1);
+                                c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, w1);
+                                c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, w1);
+                                c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, w1);
                             }
+                        }
+                        else
+                        {
+                            for (int q = 0; q < fieldQuads; q++, w += wStep, t += 4)
+                            {
+                                var w0 = Vector256.Load(w);
+                                c00 = AvxVnni.MultiplyWideningAndAdd(c00, Vector256.Create(*(int*)t).AsByte(), w0);
+                                c10 = AvxVnni.MultiplyWideningAndAdd(c10, Vector256.Create(*(int*)(t + field)).AsByte(), w0);
+                                c20 = AvxVnni.MultiplyWideningAndAdd(c20, Vector256.Create(*(int*)(t + 2 * field)).AsByte(), w0);
+                                c30 = AvxVnni.MultiplyWideningAndAdd(c30, Vector256.Create(*(int*)(t + 3 * field)).AsByte(), w0);
+                            }
+                        }
+                        if (count == Pixels && two && b0 * 8 + 16 <= cout)
+                        {
+                            e.StorePair(c00, c01, c10, c11, b0, pixelOut, pixelOut + cout);
+                            e.StorePair(c20, c21, c30, c31, b0, pixelOut + 2 * cout, pixelOut + 3 * cout);
+                            continue;
                         }
                         e.Store(c00, c01, two, b0, pixelOut, outTail);
                         if (count > 1) e.Store(c10, c11, two, b0, pixelOut + cout, outTail);
@@ -149,8 +172,45 @@ internal static unsafe class QConvDirectAvxVnni
         }
     }
 
-    private readonly struct Epilogue(Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, float* scales, int cout, bool signed)
+    private readonly struct Epilogue(Vector256<float> lo, Vector256<float> hi, Vector256<int> zp, float* scales, int cout, bool signed,
+        QuantizedOutput output)
     {
+        private readonly Vector256<short> _zp16 = Vector256.Create((short)output.ZeroPoint);
+        private readonly Vector256<byte> _min = Vector256.Create((byte)output.Min), _max = Vector256.Create((byte)output.Max);
+        private readonly Vector256<int> _pixelOrder = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+
+        /// <summary>
+        /// 16 channels of two pixels in one pass: the requantization of <see cref="DepthwiseConvX86Rows.Epilogue"/>
+        /// (upper clamp in float, the lower one on the bytes after saturating packs), one VPERMD back to channel order.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void StorePair<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> b0, Vector256<int> b1, int block, T* pixelA, T* pixelB)
+            where T : unmanaged
+        {
+            float* s = scales + block * 8;
+            Vector256<float> s0 = Avx.LoadVector256(s), s1 = Avx.LoadVector256(s + 8);
+            Vector256<short> pa = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a0, s0), Round(a1, s1)), _zp16);
+            Vector256<short> pb = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(b0, s0), Round(b1, s1)), _zp16);
+            Vector256<byte> bytes = typeof(T) == typeof(byte)
+                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(pa, pb), _min), _max)
+                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(pa, pb), _min.AsSByte()), _max.AsSByte()).AsByte();
+            bytes = Avx2.PermuteVar8x32(bytes.AsInt32(), _pixelOrder).AsByte();
+            int o = block * 8;
+            if (pixelB == pixelA + 16)
+            {
+                Avx.Store((byte*)(pixelA + o), bytes);
+            }
+            else
+            {
+                Sse2.Store((byte*)(pixelA + o), bytes.GetLower());
+                Sse2.Store((byte*)(pixelB + o), bytes.GetUpper());
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Vector256<int> Round(Vector256<int> acc, Vector256<float> scale) =>
+            Avx.ConvertToVector256Int32(Avx.Min(hi, Avx.Multiply(Avx.ConvertToVector256Single(acc), scale)));
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store<T>(Vector256<int> first, Vector256<int> second, bool two, int block, T* pixelOut, byte* tail) where T : unmanaged
         {

@@ -104,6 +104,7 @@ public static partial class DaemonHost
         services.AddHostedService<EmbeddedBrokerService>();
         services.AddHostedService<GpioService>();
         services.AddHostedService<WatchdogService>();
+        services.AddHostedService<StartupMemoryTrim>();
         services.AddHostedService<EventLogService>();
 
         services.AddSingleton<Mqtt.IDeviceControl>(sp => new MqttBridge.DaemonDeviceControl(

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EdgeAgent.Daemon.Inference;
@@ -35,4 +36,23 @@ public readonly record struct InferenceRecord(
         ["raw_score"] = Math.Round(RawScore, 4),
         ["latency_ms"] = Math.Round(LatencyMs, 3),
     };
+
+    /// <summary>The same object as <see cref="ToJson"/>, written straight to UTF-8 (the telemetry path: no nodes, no strings).</summary>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("seq", Sequence);
+        writer.WriteNumber("window_start", WindowStart.ToUnixTimeMilliseconds());
+        writer.WriteNumber("window_end", WindowEnd.ToUnixTimeMilliseconds());
+        writer.WriteString("model_version", ModelVersion);
+        writer.WriteString("class", StableLabel);
+        writer.WriteNumber("class_index", StableClass);
+        writer.WriteNumber("score", Math.Round(SmoothedScore, 4));
+        if (RawLabel is null) writer.WriteNull("raw_class");
+        else writer.WriteString("raw_class", RawLabel);
+        writer.WriteNumber("raw_class_index", RawClass);
+        writer.WriteNumber("raw_score", Math.Round(RawScore, 4));
+        writer.WriteNumber("latency_ms", Math.Round(LatencyMs, 3));
+        writer.WriteEndObject();
+    }
 }

@@ -15,9 +15,14 @@ namespace EdgeAgent.Daemon.Learning;
 /// <see cref="Observe"/> runs on the inference thread and only copies; <see cref="Check"/> (the drift service,
 /// every <c>learning:driftIntervalSeconds</c>) fits, measures and publishes <see cref="Detected"/> when the
 /// mean PSI reaches <c>learning:driftThreshold</c> and <see cref="Cleared"/> when it falls back below it.
-/// An embedding wider than <see cref="MaxEmbeddingFeatures"/> is monitored on evenly spaced features only: the
-/// reference and recent windows are kept in memory, and a 3584-wide embedding would cost ~10 MB for a mean PSI
-/// that an evenly spaced sample of its features estimates just as well.
+/// An embedding wider than <see cref="MaxEmbeddingFeatures"/> is monitored on evenly spaced features only: a
+/// 3584-wide embedding would cost ~10 MB of collected windows for a mean PSI that an evenly spaced sample of its
+/// features estimates just as well.
+/// Memory is bounded by the options alone: the reference windows are kept only until the reference (bin edges and
+/// shares, ~20 numbers per feature) is fitted; after that a recent window is kept as one bin index per feature
+/// (a byte) in a ring, with running counts per bin, so <see cref="Observe"/> stays allocation-free and
+/// <see cref="Check"/> measures from the counts without copying windows. Windows seen between the end of the
+/// reference and its fit (at most one check interval) are not measured.
 /// </summary>
 public sealed class DriftMonitor
 {
@@ -41,7 +46,10 @@ public sealed class DriftMonitor
     private int _stride = 1;
     private List<float[]> _collecting = [];
     private float[][] _referenceRows = [];
-    private float[][] _recent = [];
+    // Once the reference is set: the recent windows' bins, [window * _features + feature], and per feature the
+    // number of recent windows in each bin, [feature * Bins + bin].
+    private byte[] _recentBins = [];
+    private int[] _binCounts = [];
     private int _recentNext;
     private int _recentCount;
     private long _observed;
@@ -89,12 +97,63 @@ public sealed class DriftMonitor
                 _collecting.Add(row);
                 return;
             }
-            var slot = _recent[_recentNext];
-            CopyMonitored(embedding, stride, slot);
-            slot[^1] = top;
-            _recentNext = (_recentNext + 1) % _recent.Length;
-            _recentCount = Math.Min(_recentCount + 1, _recent.Length);
+            if (_reference is not { } reference) return; // collected, not fitted yet (the next check fits it)
+            bool full = _recentCount == _options.DriftRecentWindows;
+            int at = _recentNext * _features;
+            for (int f = 0, i = 0; f < _features; f++, i += stride)
+            {
+                float value = f == _features - 1 ? top : embedding[i];
+                int bin = BinOf(reference.Edges[f], value);
+                if (full) _binCounts[f * Bins + _recentBins[at + f]]--;
+                _binCounts[f * Bins + bin]++;
+                _recentBins[at + f] = (byte)bin;
+            }
+            _recentNext = (_recentNext + 1) % _options.DriftRecentWindows;
+            if (!full) _recentCount++;
         }
+    }
+
+    private static int BinOf(float[] edges, float value)
+    {
+        int lo = 0, hi = edges.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (value < edges[mid]) hi = mid; else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    /// <summary>Starts the recent ring for a reference that was fitted or loaded (under <c>_gate</c>).</summary>
+    private void UseReference(PopulationStability reference)
+    {
+        _reference = reference;
+        _recentBins = new byte[_options.DriftRecentWindows * _features];
+        _binCounts = new int[_features * Bins];
+        _recentNext = _recentCount = 0;
+    }
+
+    /// <summary>PSI per feature of the recent windows' bin shares against the reference's (under <c>_gate</c>).</summary>
+    private DriftReport Measure(PopulationStability reference)
+    {
+        const double Floor = 1e-4; // as PopulationStability: an empty bin counts as a 0.01 % share
+        var per = new double[_features];
+        for (int f = 0; f < _features; f++)
+        {
+            var expected = reference.Expected[f];
+            double psi = 0;
+            for (int b = 0; b < expected.Length; b++)
+            {
+                double a = Math.Max((double)_binCounts[f * Bins + b] / _recentCount, Floor), e = Math.Max(expected[b], Floor);
+                psi += (a - e) * Math.Log(a / e);
+            }
+            per[f] = psi;
+        }
+        double mean = per.Average();
+        int maxAt = 0;
+        for (int f = 1; f < per.Length; f++) if (per[f] > per[maxAt]) maxAt = f;
+        var level = mean >= reference.AlarmThreshold ? DriftLevel.Significant : mean >= reference.WarningThreshold ? DriftLevel.Moderate : DriftLevel.None;
+        return new DriftReport(mean, per[maxAt], maxAt, per, level, _recentCount);
     }
 
     /// <summary>Fits a completed reference, measures the recent windows against it and publishes a crossing; null until both are complete.</summary>
@@ -102,7 +161,7 @@ public sealed class DriftMonitor
     {
         PopulationStability? reference;
         List<float[]>? toFit = null;
-        float[][]? recent = null;
+        DriftReport? report = null;
         string? model, version;
         int stride;
         lock (_gate)
@@ -112,7 +171,7 @@ public sealed class DriftMonitor
             version = _referenceVersion;
             reference = _reference;
             if (reference is null && _collecting.Count >= _options.DriftReferenceWindows) toFit = _collecting;
-            else if (reference is not null && _recentCount == _recent.Length) recent = [.. _recent.Select(r => (float[])r.Clone())];
+            else if (reference is not null && _recentCount == _options.DriftRecentWindows) report = Measure(reference);
         }
         if (toFit is not null)
         {
@@ -120,7 +179,7 @@ public sealed class DriftMonitor
             lock (_gate)
             {
                 if (!ReferenceEquals(toFit, _collecting)) return null; // the model changed meanwhile
-                _reference = fitted;
+                UseReference(fitted);
                 _referenceWindows = toFit.Count;
                 _collecting = [];
                 _referenceRows = [];
@@ -128,8 +187,7 @@ public sealed class DriftMonitor
             Save(model!, version!, fitted, toFit.Count);
             return null;
         }
-        if (recent is null) return null;
-        var report = reference!.Measure(recent);
+        if (report is null || reference is null) return null;
         bool drifting = report.MeanPsi >= _options.DriftThreshold, crossed;
         lock (_gate)
         {
@@ -158,7 +216,7 @@ public sealed class DriftMonitor
         {
             var json = new JsonObject
             {
-                ["state"] = _reference is null ? "collecting reference" : _recentCount < _recent.Length ? "collecting recent" : "monitoring",
+                ["state"] = _reference is null ? "collecting reference" : _recentCount < _options.DriftRecentWindows ? "collecting recent" : "monitoring",
                 ["threshold"] = _options.DriftThreshold,
                 ["reference_version"] = _referenceVersion,
                 ["reference_windows"] = _reference is null ? _collecting.Count : _referenceWindows,
@@ -204,16 +262,17 @@ public sealed class DriftMonitor
         _stride = stride;
         _collecting = new List<float[]>(_options.DriftReferenceWindows);
         _referenceRows = [];
-        _recent = new float[_options.DriftRecentWindows][];
-        for (int i = 0; i < _recent.Length; i++) _recent[i] = new float[features];
+        _recentBins = [];
+        _binCounts = [];
         _recentNext = _recentCount = 0;
         _reference = null;
         _referenceFromDisk = false;
         _last = null;
         _drifting = false;
-        if (_stored is { } s && s.Model == model && s.Features == features && (s.Version == version || LocalVersion.IsLocal(version)))
+        if (_stored is { } s && s.Model == model && s.Features == features && (s.Version == version || LocalVersion.IsLocal(version)) &&
+            s.Reference.Edges.All(e => e.Length < Bins))
         {
-            _reference = s.Reference;
+            UseReference(s.Reference);
             _referenceVersion = s.Version;
             _referenceWindows = s.Windows;
             _referenceFromDisk = true;

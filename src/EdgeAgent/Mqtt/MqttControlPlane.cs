@@ -64,6 +64,8 @@ public sealed class MqttControlPlane : IAsyncDisposable
 
     public void PostTelemetry(JsonObject sample) => Telemetry.Post(sample);
 
+    public void PostTelemetry(in Inference.InferenceRecord record) => Telemetry.Post(record);
+
     public Task PublishEventAsync(string type, JsonObject? fields = null) => Events.PublishEventAsync(type, fields);
 
     public async Task StopAsync(CancellationToken cancellationToken = default)

@@ -16,6 +16,9 @@ public sealed class Outbox : IDisposable
     private readonly ILiteCollection<BsonDocument> _messages;
     private readonly ILiteCollection<BsonDocument> _meta;
     private readonly Lock _gate = new();
+    // Counted here rather than by LiteDB: Count() runs a query (parse, plan, scan of the _id index), and the publisher
+    // asks on every telemetry batch whether anything waits.
+    private int _count;
 
     public int Capacity { get; }
 
@@ -28,9 +31,10 @@ public sealed class Outbox : IDisposable
         _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
         _messages = _db.GetCollection(MessagesName, BsonAutoId.Int64);
         _meta = _db.GetCollection(MetaName);
+        _count = _messages.Count();
     }
 
-    public int Count { get { lock (_gate) return _messages.Count(); } }
+    public int Count { get { lock (_gate) return _count; } }
 
     /// <summary>Messages dropped because the queue was full, over the queue's whole life.</summary>
     public long Dropped
@@ -42,11 +46,11 @@ public sealed class Outbox : IDisposable
     {
         lock (_gate)
         {
-            int excess = _messages.Count() - Capacity + 1;
+            int excess = _count - Capacity + 1;
             if (excess > 0)
             {
                 foreach (var oldest in _messages.Find(Query.All("_id", Query.Ascending), limit: excess).ToList())
-                    _messages.Delete(oldest["_id"]);
+                    if (_messages.Delete(oldest["_id"])) _count--;
                 var counter = _meta.FindById("dropped") ?? new BsonDocument { ["_id"] = "dropped", ["n"] = 0L };
                 counter["n"] = counter["n"].AsInt64 + excess;
                 _meta.Upsert(counter);
@@ -58,6 +62,7 @@ public sealed class Outbox : IDisposable
                 ["r"] = retain,
                 ["ts"] = DateTime.UtcNow,
             });
+            _count++;
         }
     }
 
@@ -72,7 +77,8 @@ public sealed class Outbox : IDisposable
 
     public void Remove(long id)
     {
-        lock (_gate) _messages.Delete(id);
+        lock (_gate)
+            if (_messages.Delete(id)) _count--;
     }
 
     /// <summary>

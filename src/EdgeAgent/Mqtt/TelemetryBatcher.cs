@@ -1,12 +1,17 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using EdgeAgent.Daemon.Inference;
 
 namespace EdgeAgent.Daemon.Mqtt;
 
 /// <summary>
 /// Inference results and metrics arrive at sensor rate; the broker gets one batch per interval at most. The buffer
 /// between is bounded and drops the oldest sample when full, counting it, so a slow broker never slows inference
-/// (<see cref="Post"/> never blocks) and never grows memory.
+/// (<see cref="Post(in InferenceRecord)"/> never blocks) and never grows memory. Inference records wait as structs
+/// and are written straight into one reused UTF-8 buffer at flush time, so the only allocation per batch is its
+/// payload (which the outbox may keep while offline).
 /// </summary>
 public sealed class TelemetryBatcher
 {
@@ -14,7 +19,10 @@ public sealed class TelemetryBatcher
     private readonly string _topic;
     private readonly TimeSpan _interval;
     private readonly int _batchMax;
-    private readonly Channel<JsonObject> _buffer;
+    private readonly Channel<Item> _buffer;
+    private readonly object _writing = new();
+    private readonly ArrayBufferWriter<byte> _payload = new(4096);
+    private readonly Utf8JsonWriter _json;
     private long _dropped, _sentBatches;
 
     public TelemetryBatcher(EventPublisher publisher, string topic, TimeSpan interval, int batchMax)
@@ -23,14 +31,17 @@ public sealed class TelemetryBatcher
         _topic = topic;
         _interval = interval;
         _batchMax = batchMax;
-        _buffer = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(batchMax * 4) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+        _json = new Utf8JsonWriter(_payload);
+        _buffer = Channel.CreateBounded<Item>(new BoundedChannelOptions(batchMax * 4) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => Interlocked.Increment(ref _dropped));
     }
 
     public long Dropped => Interlocked.Read(ref _dropped);
     public long SentBatches => Interlocked.Read(ref _sentBatches);
 
-    public void Post(JsonObject sample) => _buffer.Writer.TryWrite(sample);
+    public void Post(JsonObject sample) => _buffer.Writer.TryWrite(new Item(sample, default));
+
+    public void Post(in InferenceRecord record) => _buffer.Writer.TryWrite(new Item(null, record));
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -46,16 +57,34 @@ public sealed class TelemetryBatcher
     /// <summary>Sends what is buffered as one message <c>{"ts", "dropped", "items": [...]}</c>; nothing when empty.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var items = new JsonArray();
-        while (items.Count < _batchMax && _buffer.Reader.TryRead(out var sample)) items.Add((JsonNode)sample);
-        if (items.Count == 0) return;
-        var batch = new JsonObject
-        {
-            ["ts"] = DateTimeOffset.UtcNow.ToString("O"),
-            ["dropped"] = Dropped,
-            ["items"] = items,
-        };
-        await _publisher.SendAsync(_topic, System.Text.Encoding.UTF8.GetBytes(batch.ToJsonString()), cancellationToken).ConfigureAwait(false);
+        byte[]? payload = Serialize();
+        if (payload is null) return;
+        await _publisher.SendAsync(_topic, payload, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _sentBatches);
     }
+
+    private byte[]? Serialize()
+    {
+        lock (_writing)
+        {
+            if (!_buffer.Reader.TryPeek(out _)) return null;
+            _payload.ResetWrittenCount();
+            _json.Reset(_payload);
+            _json.WriteStartObject();
+            _json.WriteString("ts", DateTimeOffset.UtcNow);
+            _json.WriteNumber("dropped", Dropped);
+            _json.WriteStartArray("items");
+            for (int n = 0; n < _batchMax && _buffer.Reader.TryRead(out var item); n++)
+            {
+                if (item.Json is { } json) json.WriteTo(_json);
+                else item.Record.WriteJson(_json);
+            }
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+            _json.Flush();
+            return _payload.WrittenSpan.ToArray();
+        }
+    }
+
+    private readonly record struct Item(JsonObject? Json, InferenceRecord Record);
 }

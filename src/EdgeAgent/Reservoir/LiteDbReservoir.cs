@@ -11,6 +11,11 @@ namespace EdgeAgent.Daemon.Reservoir;
 /// Every change is one LiteDB transaction, committed through its write-ahead log, so <c>kill -9</c> loses at
 /// most the write in flight. Writes of sampled windows happen on <see cref="RunWriterAsync"/>'s thread;
 /// <see cref="Offer"/> only decides and copies.
+/// Memory: LiteDB's page cache only grows (<see cref="CheckpointPages"/>), so the reservoir keeps what it reads
+/// small: the counts it needs at start-up travel in the <c>meta</c> document with every change (no scan of the
+/// samples), the write-ahead log is checkpointed every <see cref="CheckpointPages"/> pages (a checkpoint hands
+/// every cached page back to the cache's free list) and a full read (the learner's) reopens the database
+/// afterwards so the pages it cached go back to the GC.
 /// </summary>
 public sealed class LiteDbReservoir : IReservoir, IDisposable
 {
@@ -21,17 +26,28 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
 
     private readonly ReservoirSettings _settings;
     private readonly TimeProvider _time;
-    // LiteDB 5's page cache only grows (it allocates new 8 KB-page segments while fewer than the next segment's
-    // size of its cached pages are idle), and a sample here is two to three pages plus index and log pages, so a
-    // reservoir that keeps writing would hold ten-plus MB of cache. Closing and reopening the database every
-    // this-many writes hands the cache to the GC and bounds it to what that many writes touch.
-    private const int ReopenEveryWrites = 48;
+    // LiteDB 5's page cache never returns memory: when its free list is empty it allocates a new segment (12, 50,
+    // 100, 500, then 1000 pages of 8 KB) unless more than that many cached pages are idle. Committed pages are
+    // cached at their log position until a checkpoint clears the cache, so the default checkpoint (1000 log
+    // pages, ~100 samples of a 1 MB model) grows the cache to ~13 MB. Checkpointing every 48 log pages (~5
+    // samples) keeps what one checkpoint interval touches within the first three segments (162 pages, 1.3 MB).
+    public const int CheckpointPages = 48;
 
     private LiteDatabase _db = null!;
     private ILiteCollection<BsonDocument> _unlabelled = null!;
     private ILiteCollection<BsonDocument> _labelled = null!;
     private ILiteCollection<BsonDocument> _meta = null!;
-    private int _writesSinceOpen;
+    // The documents a write reuses (under _dbGate): LiteDB serialises a document into its pages during Upsert
+    // and keeps no reference to it or its arrays, so only the scalar values are new per write.
+    private readonly BsonDocument _sampleDocument = new();
+    private readonly BsonDocument _metaDocument = new();
+    private byte[] _windowBytes = [];
+    private byte[] _embeddingBytes = [];
+    private BsonDocument _perClassDocument = new();
+    private BsonDocument _heldOutDocument = new();
+    private bool _classDocumentsStale = true;
+    private readonly FileInfo _dataFile;
+    private readonly FileInfo _logFile;
     private readonly object _dbGate = new();
     private readonly object _latestGate = new();
     private readonly Channel<PendingSample> _writes;
@@ -61,6 +77,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _time = time ?? TimeProvider.System;
         string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(settings.Path));
         if (directory is not null) Directory.CreateDirectory(directory);
+        _dataFile = new FileInfo(settings.Path);
+        _logFile = new FileInfo(LogPath(settings.Path));
         Open();
         _pending = new PendingSamplePool(settings.WriteQueue + 2);
         _writes = Channel.CreateBounded<PendingSample>(new BoundedChannelOptions(settings.WriteQueue)
@@ -72,8 +90,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             Interlocked.Increment(ref _dropped);
             _pending.Return(dropped);
         });
-        LoadState();
-        DropCache(collect: true);
+        if (!LoadState()) DropCache(collect: true); // the samples were scanned: their pages are cached
         _offerRandom = new Random(HashCode.Combine(settings.Seed, _seen));
         _labelRandom = new Random(HashCode.Combine(settings.Seed, _nextSid, 17));
     }
@@ -93,20 +110,15 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _unlabelled = _db.GetCollection(Unlabelled);
         _labelled = _db.GetCollection(Labelled);
         _meta = _db.GetCollection(Meta);
-        _unlabelled.EnsureIndex("sid", "$.sid", unique: true);
-        _writesSinceOpen = 0;
-    }
-
-    /// <summary>Called under <c>_dbGate</c> after each committed write; see <see cref="ReopenEveryWrites"/>.</summary>
-    private void CountWrite()
-    {
-        if (++_writesSinceOpen >= ReopenEveryWrites) DropCache(collect: false);
+        _unlabelled.EnsureIndex("sid", "$.sid", unique: true); // read by Label(sampleId)
+        if (_db.CheckpointSize != CheckpointPages) _db.CheckpointSize = CheckpointPages;
     }
 
     /// <summary>
     /// Closes and reopens the database (under <c>_dbGate</c>), which drops LiteDB's page cache. After a scan of
-    /// every sample (start-up, the learner's reads) that cache holds thousands of pages in multi-MB arrays on the
-    /// large-object heap, which only a full collection returns; <paramref name="collect"/> asks for one then.
+    /// every sample (an old database's first start-up, the learner's reads) that cache holds thousands of pages in
+    /// multi-MB arrays on the large-object heap, which only a full collection returns; <paramref name="collect"/>
+    /// asks for one then.
     /// </summary>
     private void DropCache(bool collect)
     {
@@ -214,13 +226,24 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 bool heldOut = labelled["heldOut"].AsBoolean;
                 labelled["label"] = label;
                 labelled["labelledAt"] = _time.GetUtcNow().UtcDateTime;
-                _labelled.Update(labelled);
                 Adjust(_perClass, old, -1);
                 Adjust(_perClass, label, +1);
                 if (heldOut)
                 {
                     Adjust(_heldOutPerClass, old, -1);
                     Adjust(_heldOutPerClass, label, +1);
+                }
+                _db.BeginTrans();
+                try
+                {
+                    _labelled.Update(labelled);
+                    SaveMeta(Interlocked.Read(ref _unlabelledCount));
+                    _db.Commit();
+                }
+                catch
+                {
+                    _db.Rollback();
+                    throw;
                 }
                 Interlocked.Increment(ref _labelsAdded);
                 return true;
@@ -232,7 +255,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             {
                 _unlabelled.Delete(unlabelled["_id"]);
                 unlabelled.Remove("_id");
-                InsertLabelledInTransaction(unlabelled, label);
+                InsertLabelledInTransaction(unlabelled, label, Interlocked.Read(ref _unlabelledCount) - 1);
                 _db.Commit();
             }
             catch
@@ -291,8 +314,10 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             var meta = _meta.FindById("state");
             long nextSid = meta?["nextSid"].AsInt64 ?? 0;
             var sids = new HashSet<long>();
+            long unlabelled = 0;
             foreach (var doc in _unlabelled.FindAll())
             {
+                unlabelled++;
                 string where = $"unlabelled slot {doc["_id"]}";
                 CheckSample(doc, where, problems, sids, nextSid);
                 if (!doc["_id"].IsInt32 || doc["_id"].AsInt32 < 0 || doc["_id"].AsInt32 >= _settings.Capacity)
@@ -312,6 +337,19 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 problems.Add($"labelled: {counts.Values.Sum()} samples exceed the capacity of {_settings.LabelledCapacity}");
             if (meta is not null && meta["schema"].AsInt32 != SchemaVersion)
                 problems.Add($"meta: schema {meta["schema"]} is not {SchemaVersion}");
+            // The counts a start-up reads instead of the samples (written in each change's transaction).
+            if (meta is not null && meta["unlabelled"].IsNumber && meta["unlabelled"].AsInt64 != unlabelled)
+                problems.Add($"meta: records {meta["unlabelled"].AsInt64} unlabelled samples, the collection holds {unlabelled}");
+            if (meta is not null && meta["perClass"].IsDocument)
+            {
+                var recorded = meta["perClass"].AsDocument;
+                foreach (var label in recorded.Keys.Union(counts.Keys).Order(StringComparer.Ordinal))
+                {
+                    long stored = counts.GetValueOrDefault(label), claimed = recorded.TryGetValue(label, out var v) ? v.AsInt64 : 0;
+                    if (stored != claimed) problems.Add($"meta: records {claimed} labelled samples of '{label}', the collection holds {stored}");
+                }
+            }
+            DropCache(collect: true); // the scan cached every sample's pages
         }
         return problems;
     }
@@ -338,15 +376,16 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         lock (_dbGate)
         {
             if (_disposed) return;
-            var doc = ToDocument(pending);
+            var doc = FillSampleDocument(pending);
             doc["_id"] = pending.Slot;
+            long count = Interlocked.Read(ref _unlabelledCount);
             _db.BeginTrans();
             try
             {
-                bool inserted = _unlabelled.Upsert(doc);
-                SaveMeta();
+                if (_unlabelled.Upsert(doc)) count++;
+                SaveMeta(count);
                 _db.Commit();
-                if (inserted) Interlocked.Increment(ref _unlabelledCount);
+                Interlocked.Exchange(ref _unlabelledCount, count);
             }
             catch
             {
@@ -354,7 +393,6 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 throw;
             }
             CheckQuota();
-            CountWrite();
         }
     }
 
@@ -363,7 +401,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _db.BeginTrans();
         try
         {
-            InsertLabelledInTransaction(doc, label);
+            InsertLabelledInTransaction(doc, label, Interlocked.Read(ref _unlabelledCount));
             _db.Commit();
         }
         catch
@@ -381,7 +419,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     /// sample of the largest class replaces a random sample of its own class with probability m_c / n_c, so
     /// rare classes are never crowded out by common ones. The held-out share is kept per class.
     /// </summary>
-    private void InsertLabelledInTransaction(BsonDocument doc, string label)
+    private void InsertLabelledInTransaction(BsonDocument doc, string label, long unlabelledCount)
     {
         long total = _perClass.Values.Sum();
         bool full = total >= _settings.LabelledCapacity || (_quotaReached && total > 0);
@@ -413,20 +451,43 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _labelled.Upsert(doc);
         Adjust(_perClass, label, +1);
         if (heldOut) Adjust(_heldOutPerClass, label, +1);
-        SaveMeta();
+        SaveMeta(unlabelledCount);
     }
 
-    private void SaveMeta() => _meta.Upsert(new BsonDocument
+    /// <summary>
+    /// The reservoir's state in the same transaction as the change it follows, so that a start-up reads one
+    /// document instead of every sample: the Algorithm R count, the next sample id and the per-class counts.
+    /// </summary>
+    private void SaveMeta(long unlabelledCount)
     {
-        ["_id"] = "state",
-        ["schema"] = SchemaVersion,
-        ["seen"] = Interlocked.Read(ref _seen),
-        ["nextSid"] = Interlocked.Read(ref _nextSid),
-        ["capacity"] = _settings.Capacity,
-        ["labelledCapacity"] = _settings.LabelledCapacity,
-    });
+        if (_classDocumentsStale)
+        {
+            _perClassDocument = ClassDocument(_perClass);
+            _heldOutDocument = ClassDocument(_heldOutPerClass);
+            _classDocumentsStale = false;
+        }
+        var meta = _metaDocument;
+        meta["_id"] = "state";
+        meta["schema"] = SchemaVersion;
+        meta["seen"] = Interlocked.Read(ref _seen);
+        meta["nextSid"] = Interlocked.Read(ref _nextSid);
+        meta["capacity"] = _settings.Capacity;
+        meta["labelledCapacity"] = _settings.LabelledCapacity;
+        meta["unlabelled"] = unlabelledCount;
+        meta["perClass"] = _perClassDocument;
+        meta["heldOutPerClass"] = _heldOutDocument;
+        _meta.Upsert(meta);
+    }
 
-    private void LoadState()
+    private static BsonDocument ClassDocument(Dictionary<string, long> counts)
+    {
+        var doc = new BsonDocument();
+        foreach (var (label, count) in counts) doc[label] = count;
+        return doc;
+    }
+
+    /// <summary>Reads the state; true when the meta document held it, false when the samples had to be scanned.</summary>
+    private bool LoadState()
     {
         var meta = _meta.FindById("state");
         if (meta is not null)
@@ -435,7 +496,21 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 throw new IOException($"reservoir '{_settings.Path}' has schema {meta["schema"]}, this daemon writes {SchemaVersion}");
             _seen = meta["seen"].AsInt64;
             _nextSid = meta["nextSid"].AsInt64;
+            if (meta["unlabelled"].IsNumber && meta["perClass"].IsDocument && meta["heldOutPerClass"].IsDocument)
+            {
+                _unlabelledCount = meta["unlabelled"].AsInt64;
+                foreach (var (label, count) in meta["perClass"].AsDocument) Adjust(_perClass, label, count.AsInt64);
+                foreach (var (label, count) in meta["heldOutPerClass"].AsDocument) Adjust(_heldOutPerClass, label, count.AsInt64);
+                CheckQuota();
+                return true;
+            }
         }
+        else if (_unlabelled.Count() == 0 && _labelled.Count() == 0)
+        {
+            CheckQuota();
+            return true; // a new reservoir
+        }
+        // Written by a daemon that kept only the counters in meta: count the samples once (the next write stores them).
         long maxSid = 0;
         _unlabelledCount = 0;
         foreach (var doc in _unlabelled.Query().Select("{ sid: $.sid }").ToEnumerable())
@@ -454,6 +529,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _nextSid = Math.Max(_nextSid, maxSid);
         _seen = Math.Max(_seen, _unlabelledCount);
         CheckQuota();
+        return false;
     }
 
     private void CheckQuota()
@@ -465,7 +541,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         bool over = DiskBytes() >= _settings.QuotaBytes;
         // Past the quota only replacements are written; fold the write-ahead log back into the data file so
         // those reuse free pages instead of growing the log.
-        if (over && File.Exists(LogPath(_settings.Path)) && new FileInfo(LogPath(_settings.Path)).Length > 0)
+        if (over && _logFile.Exists && _logFile.Length > 0)
         {
             _db.Checkpoint();
             over = DiskBytes() >= _settings.QuotaBytes;
@@ -475,10 +551,9 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
 
     private long DiskBytes()
     {
-        long bytes = 0;
-        foreach (var file in new[] { _settings.Path, LogPath(_settings.Path) })
-            if (File.Exists(file)) bytes += new FileInfo(file).Length;
-        return bytes;
+        _dataFile.Refresh();
+        _logFile.Refresh();
+        return (_dataFile.Exists ? _dataFile.Length : 0) + (_logFile.Exists ? _logFile.Length : 0);
     }
 
     /// <summary>LiteDB's write-ahead log beside the data file (<c>name-log.ext</c>).</summary>
@@ -486,8 +561,9 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!,
             System.IO.Path.GetFileNameWithoutExtension(path) + "-log" + System.IO.Path.GetExtension(path));
 
-    private static void Adjust(Dictionary<string, long> counts, string label, long delta)
+    private void Adjust(Dictionary<string, long> counts, string label, long delta)
     {
+        _classDocumentsStale = true;
         long value = counts.GetValueOrDefault(label) + delta;
         if (value <= 0) counts.Remove(label);
         else counts[label] = value;
@@ -506,6 +582,29 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         ["prediction"] = s.Offer.Prediction is null ? BsonValue.Null : new BsonValue(s.Offer.Prediction),
         ["score"] = (double)s.Offer.Score,
     };
+
+    /// <summary>The reused document of an unlabelled write (under <c>_dbGate</c>).</summary>
+    private BsonDocument FillSampleDocument(PendingSample s)
+    {
+        var window = MemoryMarshal.AsBytes(s.Window.AsSpan());
+        var embedding = MemoryMarshal.AsBytes(s.Embedding.AsSpan());
+        if (_windowBytes.Length != window.Length) _windowBytes = new byte[window.Length];
+        if (_embeddingBytes.Length != embedding.Length) _embeddingBytes = new byte[embedding.Length];
+        window.CopyTo(_windowBytes);
+        embedding.CopyTo(_embeddingBytes);
+        var doc = _sampleDocument;
+        doc["sid"] = s.Sid;
+        doc["start"] = s.Offer.WindowStart.UtcDateTime;
+        doc["end"] = s.Offer.WindowEnd.UtcDateTime;
+        doc["stored"] = s.StoredAt.UtcDateTime;
+        doc["model"] = s.Offer.ModelVersion;
+        doc["channels"] = s.Offer.Channels;
+        doc["window"] = _windowBytes;
+        doc["embedding"] = _embeddingBytes;
+        doc["prediction"] = s.Offer.Prediction is null ? BsonValue.Null : new BsonValue(s.Offer.Prediction);
+        doc["score"] = (double)s.Offer.Score;
+        return doc;
+    }
 
     private static ReservoirSample FromDocument(BsonDocument doc) => new(
         doc["sid"].AsInt64,

@@ -67,7 +67,7 @@ internal sealed class MqttControlPlaneService(
         try
         {
             await foreach (var r in inferences.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                _plane.PostTelemetry(r.ToJson());
+                _plane.PostTelemetry(r);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
