@@ -21,11 +21,7 @@ internal static unsafe class QConvDirectAvx2
         short* taps = stackalloc short[kh * r2 + 16]; // +16: a row's 16-lane store may run past the last row
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
-        for (int o = 0; o < padded; o++)
-        {
-            scales[o] = o >= cout ? 1f : a.Scales.Length == 1 ? a.Scales[0] : a.Scales[o];
-            bias[o] = o >= cout || a.Bias.IsEmpty ? 0 : a.Bias[o];
-        }
+        a.FillChannelConstants(scales, bias, 0);
         var (lo, hi) = Requantization.Bounds(a.Output);
         var vlo = Vector256.Create(lo);
         var vhi = Vector256.Create(hi);

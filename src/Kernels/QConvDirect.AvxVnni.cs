@@ -29,11 +29,7 @@ internal static unsafe class QConvDirectAvxVnni
         byte* taps = stackalloc byte[Pixels * field + 16]; // +16: a row's 16-byte store may run past the last row
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
-        for (int o = 0; o < padded; o++)
-        {
-            scales[o] = o >= cout ? 1f : a.Scales.Length == 1 ? a.Scales[0] : a.Scales[o];
-            bias[o] = o >= cout ? 0 : (a.Bias.IsEmpty ? 0 : a.Bias[o]) - zp * conv.ChannelSums[o];
-        }
+        a.FillChannelConstants(scales, bias, zp);
         var (lo, hi) = Requantization.Bounds(a.Output);
         var e = new Epilogue(Vector256.Create(lo), Vector256.Create(hi), Vector256.Create(a.Output.ZeroPoint), scales, cout, signed, a.Output);
         byte* outTail = stackalloc byte[8];

@@ -23,11 +23,7 @@ internal static unsafe class QConvDirectNeon
         int padded = conv.ChannelBlocks * 8;
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
-        for (int o = 0; o < padded; o++)
-        {
-            scales[o] = o >= cout ? 1f : a.Scales.Length == 1 ? a.Scales[0] : a.Scales[o];
-            bias[o] = o >= cout || a.Bias.IsEmpty ? 0 : a.Bias[o];
-        }
+        a.FillChannelConstants(scales, bias, 0);
         var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
         Vector128<int> zpOut = Vector128.Create(a.Output.ZeroPoint);

@@ -26,11 +26,7 @@ internal static unsafe class QConvDirectNeonDot
         int zpShifted = a.InputZeroPoint - (unsigned ? 128 : 0);
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
-        for (int o = 0; o < padded; o++)
-        {
-            scales[o] = o >= cout ? 1f : a.Scales.Length == 1 ? a.Scales[0] : a.Scales[o];
-            bias[o] = o >= cout ? 0 : (a.Bias.IsEmpty ? 0 : a.Bias[o]) - zpShifted * conv.ChannelSums[o];
-        }
+        a.FillChannelConstants(scales, bias, zpShifted);
         var (loS, hiS) = Requantization.Bounds(a.Output);
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
         Vector128<int> zpOut = Vector128.Create(a.Output.ZeroPoint);

@@ -199,4 +199,26 @@ internal readonly ref struct QConvDirectArgs<T> where T : unmanaged
         RowStart = rowStart;
         RowEnd = rowEnd;
     }
+
+    /// <summary>
+    /// The epilogue's per-channel constants for the vector paths, padded to whole 8-channel blocks (a pad channel
+    /// gets scale 1 and bias 0, so its lanes stay finite and are never stored): each channel's scale, and its bias
+    /// minus <paramref name="foldedZeroPoint"/> times its weight sum — the paths that multiply raw (or shifted) input
+    /// bytes fold the zero point in here; the ones that subtract it per tap pass 0.
+    /// </summary>
+    public unsafe void FillChannelConstants(float* scales, int* bias, int foldedZeroPoint)
+    {
+        int cout = Conv.Shape.OutChannels, padded = Conv.ChannelBlocks * 8;
+        for (int o = 0; o < padded; o++)
+        {
+            if (o >= cout)
+            {
+                scales[o] = 1f;
+                bias[o] = 0;
+                continue;
+            }
+            scales[o] = Scales.Length == 1 ? Scales[0] : Scales[o];
+            bias[o] = (Bias.IsEmpty ? 0 : Bias[o]) - (foldedZeroPoint == 0 ? 0 : foldedZeroPoint * Conv.ChannelSums[o]);
+        }
+    }
 }
