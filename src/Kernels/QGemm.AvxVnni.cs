@@ -143,6 +143,13 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
         else if (TRows.Value > 4) TSink.Row(o, 4, c40, c41);
     }
 
+    public static bool HasTilePair => QGemm4x32AvxVnni.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TilePair<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, nint panelBytes, QGemmTileOutput* o0, QGemmTileOutput* o1)
+        where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink =>
+        QGemm4x32AvxVnni.Tile<TRows, TSigned, TSink>(a, lda, k, b, panelBytes, o0, o1);
+
     /// <summary>The last 1..3 bytes of a row as one little-endian int, zero-filled (weights there are 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int LoadTail(byte* p, int count)

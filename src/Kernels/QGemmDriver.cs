@@ -122,18 +122,48 @@ internal static unsafe class QGemmDriver
         int mr = TK.Mr, nr = TK.Nr;
         int* acc = stackalloc int[6 * 64];
         int* colTerm = stackalloc int[64];
-        QGemmTileOutput o = default;
+        QGemmTileOutput o = default, o1 = default;
         o.Acc = acc;
         int chunk = Math.Max(mr, ARowsBudgetBytes / Math.Max(1, job->K) / mr * mr);
         for (int mc = m0; mc < m1; mc += chunk)
         {
             int mcEnd = Math.Min(m1, mc + chunk);
+            // The last 3 or 4 rows (all of them when M is 3 or 4) go two panels at a time through the pair tile.
+            int pairRows = (mcEnd - mc) % mr;
+            bool pairs = TK.HasTilePair && pairRows is 3 or 4;
             for (int p = p0; p < p1; p++)
             {
                 byte* b = job->B + p * job->PanelBytes;
                 int n0 = p * nr;
                 int nc = Math.Min(nr, job->N - n0);
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                if (pairs && p + 1 < p1 && n0 + 2 * nr <= job->N)
+                {
+                    o.Prepare(job, colTerm, n0);
+                    QGemmEpilogue.ColumnTerms(job, n0 + nr, nr, colTerm);
+                    o1.Prepare(job, colTerm, n0 + nr);
+                    byte* cp = job->C + QGemmTileOutput.ColumnOffset(job, n0);
+                    byte* cq = job->C + QGemmTileOutput.ColumnOffset(job, n0 + nr);
+                    int mPair = mcEnd - pairRows;
+                    // Full-height tiles one panel after the other, so each panel stays in L1 while the rows pass.
+                    for (int m = mc; m < mPair; m += mr)
+                    {
+                        o.C = cp + m * o.LdcBytes;
+                        Tile<TK, TS, TSink>(job, m, mr, b, &o);
+                    }
+                    for (int m = mc; m < mPair; m += mr)
+                    {
+                        o1.C = cq + m * o.LdcBytes;
+                        Tile<TK, TS, TSink>(job, m, mr, b + job->PanelBytes, &o1);
+                    }
+                    o.C = cp + mPair * o.LdcBytes;
+                    o1.C = cq + mPair * o.LdcBytes;
+                    byte* a = job->A + mPair * job->Lda;
+                    if (pairRows == 4) TK.TilePair<Rows4, TS, TSink>(a, job->Lda, job->K, b, job->PanelBytes, &o, &o1);
+                    else TK.TilePair<Rows3, TS, TSink>(a, job->Lda, job->K, b, job->PanelBytes, &o, &o1);
+                    p++;
+                    continue;
+                }
                 if (nc < nr)
                 {
                     for (int m = mc; m < mcEnd; m += mr)

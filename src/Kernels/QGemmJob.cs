@@ -71,6 +71,13 @@ internal unsafe interface IQGemmFusedMicrokernel : IQGemmMicrokernel
 {
     static abstract void Tile<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, QGemmTileOutput* o)
         where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink;
+
+    /// <summary>Whether <see cref="TilePair"/> runs well on this CPU.</summary>
+    static abstract bool HasTilePair { get; }
+
+    /// <summary>3 or 4 rows against two consecutive full panels at once (<c>panelBytes</c> apart).</summary>
+    static abstract void TilePair<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, nint panelBytes, QGemmTileOutput* o0, QGemmTileOutput* o1)
+        where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink;
 }
 
 /// <summary>
