@@ -64,6 +64,14 @@ public sealed class Broadcast<T>
 
         internal void Offer(T item) => _channel.Writer.TryWrite(item);
 
+        /// <summary>
+        /// Ends the subscription's stream when <paramref name="stopping"/> fires, so that its reader can wait without a
+        /// token (<c>ReadAllAsync()</c>): a bounded channel reuses one waiter for waits that cannot be cancelled and
+        /// allocates a new one for every cancellable wait, which at one wait per inference is garbage per inference.
+        /// </summary>
+        public CancellationTokenRegistration CompleteOn(CancellationToken stopping) =>
+            stopping.UnsafeRegister(static writer => ((ChannelWriter<T>)writer!).TryComplete(), _channel.Writer);
+
         public void Dispose()
         {
             _owner.Remove(this);

@@ -34,9 +34,10 @@ internal sealed class ConsoleReporterService(
         long lastPrinted = 0;
         long unprinted = 0;
         string? lastStable = null;
+        using var stop = _records.CompleteOn(stoppingToken);
         try
         {
-            await foreach (var r in _records.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var r in _records.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 lock (_gate) _tally.Add(r);
                 unprinted++;

@@ -70,9 +70,10 @@ public sealed class LabelRuleService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var stop = _records.CompleteOn(stoppingToken);
         try
         {
-            await foreach (var record in _records.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var record in _records.Reader.ReadAllAsync().ConfigureAwait(false))
                 Consider(record);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

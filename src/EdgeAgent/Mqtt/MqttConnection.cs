@@ -106,7 +106,7 @@ public sealed class MqttConnection : IAsyncDisposable
         if (!_client.IsConnected) return false;
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(message.Topic)
-            .WithPayload(message.Payload.ToArray())
+            .WithPayload(WholeArray(message.Payload))
             .WithQualityOfServiceLevel(message.Qos >= 1 ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce)
             .WithRetainFlag(message.Retain);
         if (message.CorrelationData is not null && Protocol == "5") builder.WithCorrelationData(message.CorrelationData);
@@ -121,6 +121,12 @@ public sealed class MqttConnection : IAsyncDisposable
             return false;
         }
     }
+
+    // A payload that is a whole array (telemetry batches, events) goes out as is; MQTTnet only reads it.
+    private static byte[] WholeArray(ReadOnlyMemory<byte> payload) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : payload.ToArray();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

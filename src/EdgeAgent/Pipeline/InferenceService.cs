@@ -28,9 +28,10 @@ internal sealed class InferenceService(
     {
         await Task.Yield();
         var reader = queue.Reader;
+        using var stop = queue.CompleteOn(stoppingToken);
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
                 while (reader.TryRead(out var window))
                 {
                     try

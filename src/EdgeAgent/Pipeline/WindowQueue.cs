@@ -52,4 +52,8 @@ public sealed class WindowQueue
     public void Return(Window window) => _free.Writer.TryWrite(window);
 
     public void Complete() => _ready.Writer.TryComplete();
+
+    /// <summary>Completes the queue when <paramref name="stopping"/> fires, so the consumer can wait without a token (see <see cref="Control.Broadcast{T}.Subscription.CompleteOn"/>).</summary>
+    public CancellationTokenRegistration CompleteOn(CancellationToken stopping) =>
+        stopping.UnsafeRegister(static queue => ((WindowQueue)queue!).Complete(), this);
 }

@@ -30,7 +30,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     // 100, 500, then 1000 pages of 8 KB) unless more than that many cached pages are idle. Committed pages are
     // cached at their log position until a checkpoint clears the cache, so the default checkpoint (1000 log
     // pages, ~100 samples of a 1 MB model) grows the cache to ~13 MB. Checkpointing every 48 log pages (~5
-    // samples) keeps what one checkpoint interval touches within the first three segments (162 pages, 1.3 MB).
+    // samples) bounds what the cache must hold between two clears to those pages plus the data and index pages
+    // the writes read, so it stops growing after its first few (small) segments.
     public const int CheckpointPages = 48;
 
     private LiteDatabase _db = null!;

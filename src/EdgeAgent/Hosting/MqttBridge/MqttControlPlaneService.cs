@@ -66,7 +66,8 @@ internal sealed class MqttControlPlaneService(
         }, CancellationToken.None);
         try
         {
-            await foreach (var r in inferences.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            using var stop = inferences.CompleteOn(stoppingToken);
+            await foreach (var r in inferences.Reader.ReadAllAsync().ConfigureAwait(false))
                 _plane.PostTelemetry(r);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -51,10 +51,11 @@ internal sealed class GpioService(
             foreach (var unknown in controller.UnknownClasses)
                 Log.GpioWarning(logger, $"an output follows class '{unknown}', which model {served?.Stored.Version} does not have; it stays off");
             using var subscription = records.Subscribe("gpio", 16);
+            using var stop = subscription.CompleteOn(stoppingToken);
             string? version = served?.Stored.Version;
             try
             {
-                await foreach (var record in subscription.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+                await foreach (var record in subscription.Reader.ReadAllAsync().ConfigureAwait(false))
                 {
                     if (record.ModelVersion != version && models.Current is { } now)
                     {
