@@ -110,15 +110,17 @@ status() {
   wait "$sub" || die "no reply to the status command"
   cat "$out"
 }
-vmrss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
-# The daemon's largest VmRSS over N one-second samples.
+# The daemon's largest VmRSS over N one-second samples, with its anonymous (heap, stacks, arena) and file-backed
+# (code, mapped libraries) parts at that moment: "max anon file" in bytes. The file-backed part is what the daemon's
+# start-up trim pages out (StartupMemoryTrim); reporting both shows how much of the total each is.
 max_rss_over() {
-  local max=0 r
+  local max=0 anon=0 file=0 r a f
   for _ in $(seq 1 "$1"); do
     sleep 1
-    r=$(vmrss_bytes "$daemon_pid"); [ "$r" -gt "$max" ] && max=$r
+    read -r r a f < <(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { print r * 1024, a * 1024, f * 1024 }' "/proc/$daemon_pid/status")
+    if [ "$r" -gt "$max" ]; then max=$r anon=$a file=$f; fi
   done
-  echo "$max"
+  echo "$max $anon $file"
 }
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 
@@ -147,7 +149,7 @@ first_inference a72 qemu-aarch64-static -L /usr/aarch64-linux-gnu -cpu cortex-a7
 first_a72=$first_median first_boot_a72=$first_boot
 
 # --- steady state at the default hop: RSS and allocation per inference, on a first boot and on a restart ---------
-# steady NAME STATE: 10 s warm-up, then $steady s measured; sets st_rss (max VmRSS), st_alloc (managed bytes per
+# steady NAME STATE: 10 s warm-up, then $steady s measured; sets st_rss (max VmRSS; st_anon, st_file its parts), st_alloc (managed bytes per
 # inference, whole process), st_thread_alloc (the inference thread's own), st_rate, st_latency, st_first, st_reservoir.
 steady_state() {
   local name=$1 state=$2 s1 s2 t1 t2 n
@@ -155,7 +157,7 @@ steady_state() {
   wait_first_inference "$name" 60 >/dev/null
   sleep 10
   s1=$(status); t1=$EPOCHREALTIME
-  st_rss=$(max_rss_over "$steady")
+  read -r st_rss st_anon st_file < <(max_rss_over "$steady")
   s2=$(status); t2=$EPOCHREALTIME
   stop_daemon "$name"
   sleep 0.5   # the output reader drains the daemon's last lines (its summary)
@@ -174,7 +176,7 @@ steady_state() {
 # reference start empty: every window is stored).
 say "x64: steady state at the default hop on a first boot (10 s warm-up, $steady s measured)"
 steady_state boot "$work/state-steady"
-rss_boot=$st_rss alloc_boot=$st_alloc thread_alloc_boot=$st_thread_alloc steady_rate=$st_rate mean_latency=$st_latency daemon_first=$st_first heap_boot=$st_heap
+rss_boot=$st_rss anon_boot=$st_anon file_boot=$st_file alloc_boot=$st_alloc thread_alloc_boot=$st_thread_alloc steady_rate=$st_rate mean_latency=$st_latency daemon_first=$st_first heap_boot=$st_heap
 
 # --- sustained rate: 1 kHz sampling, a window on every sample -------------------------------------------------------
 # On the same state directory: 1000 windows/s fill the reservoir and complete the drift reference (saved to disk),
@@ -184,7 +186,7 @@ start_daemon rate "$work/state-steady" "$x64" -- --pipeline:hop=1
 wait_first_inference rate 60 >/dev/null
 sleep 5
 r1=$(status); u1=$EPOCHREALTIME
-rss_loaded=$(max_rss_over "$steady")
+read -r rss_loaded _ _ < <(max_rss_over "$steady")
 r2=$(status); u2=$EPOCHREALTIME
 stop_daemon rate
 rate=$(awk -v a="$(field "$r1" inferences)" -v b="$(field "$r2" inferences)" -v s="$u1" -v e="$u2" 'BEGIN { printf "%.1f", (b - a) / (e - s) }')
@@ -198,7 +200,7 @@ thread_alloc_loaded=$(awk -v a="$(field "$r1" inference_alloc_bytes)" -v b="$(fi
 # Restart on the existing state: reservoir database with samples, the stored drift reference, the installed model.
 say "x64: steady state at the default hop after a restart on the existing state (10 s warm-up, $steady s measured)"
 steady_state restart "$work/state-steady"
-rss_restart=$st_rss alloc_restart=$st_alloc thread_alloc_restart=$st_thread_alloc heap_restart=$st_heap reservoir_restart=$st_reservoir
+rss_restart=$st_rss anon_restart=$st_anon file_restart=$st_file alloc_restart=$st_alloc thread_alloc_restart=$st_thread_alloc heap_restart=$st_heap reservoir_restart=$st_reservoir
 rss=$(( rss_boot > rss_restart ? rss_boot : rss_restart ))
 alloc=$(awk -v a="$alloc_boot" -v b="$alloc_restart" 'BEGIN { print (a > b ? a : b) }')
 thread_alloc=$(awk -v a="$thread_alloc_boot" -v b="$thread_alloc_restart" 'BEGIN { print (a > b ? a : b) }')
@@ -223,6 +225,10 @@ cat > bench/results/daemon.json <<JSON
     "steady_mean_latency_ms": ${mean_latency:-null},
     "rss_bytes_first_boot": $rss_boot,
     "rss_bytes_restart": $rss_restart,
+    "rss_anon_bytes_first_boot": $anon_boot,
+    "rss_file_bytes_first_boot": $file_boot,
+    "rss_anon_bytes_restart": $anon_restart,
+    "rss_file_bytes_restart": $file_restart,
     "managed_heap_bytes_first_boot": ${heap_boot:-null},
     "managed_heap_bytes_restart": ${heap_restart:-null},
     "reservoir_samples_at_restart": ${reservoir_restart:-null},
@@ -250,7 +256,7 @@ verdict() { if awk -v v="$2" -v t="$3" "BEGIN { exit !(v $4 t) }"; then echo "me
   printf '%-30s %16s  %-14s %s\n' "binary_bytes linux-x64" "${bytes[linux-x64]}" "-" "-"
   printf '%-30s %16s  %-14s %s\n' "first_inference_ms" "$first_x64" "-" "(256 ms of it is the first window at 1 kHz)"
   printf '%-30s %16s  %-14s %s\n' "first_inference_ms_qemu_a72" "$first_a72" "-" "(emulated)"
-  printf '%-30s %16s  %-14s %s\n' "rss_bytes" "$rss" "<= 41943040" "$(verdict x "$rss" 41943040 '<=') (first boot $rss_boot, restart $rss_restart)"
+  printf '%-30s %16s  %-14s %s\n' "rss_bytes" "$rss" "<= 41943040" "$(verdict x "$rss" 41943040 '<=') (first boot $rss_boot = anon $anon_boot + file $file_boot; restart $rss_restart = anon $anon_restart + file $file_restart)"
   printf '%-30s %16s  %-14s %s\n' "alloc_bytes_per_inference" "$alloc" "0" "$(verdict x "$alloc" 0 '<=') (whole process; first boot $alloc_boot, restart $alloc_restart; inference thread $thread_alloc)"
   printf '%-30s %16s  %-14s %s\n' "inferences_per_s" "$rate" "1000 offered" "($dropped_windows windows dropped in $steady s)"
 } >&2
