@@ -126,6 +126,15 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Sixteen(ref float src, in Parameters p)
     {
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            // One division instruction for all sixteen (the division dominates this kernel), then VPMOVDB.
+            var q = Vector512.Round(Vector512.LoadUnsafe(ref src) / Vector512.Create(p.Scale.ToScalar()));
+            q = Vector512.ConditionalSelect(Vector512.Equals(q, q), q, Vector512<float>.Zero);
+            q = Vector512.MinNative(Vector512.MaxNative(q + Vector512.Create(p.ZeroPoint.ToScalar()), Vector512.Create(p.Lo.ToScalar())),
+                Vector512.Create(p.Hi.ToScalar()));
+            return Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32Native(q));
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var lo = Eight(Vector256.LoadUnsafe(ref src), p);
