@@ -234,36 +234,24 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                     Adjust(_heldOutPerClass, old, -1);
                     Adjust(_heldOutPerClass, label, +1);
                 }
-                _db.BeginTrans();
-                try
+                InTransaction(labelled, static (r, doc) =>
                 {
-                    _labelled.Update(labelled);
-                    SaveMeta(Interlocked.Read(ref _unlabelledCount));
-                    _db.Commit();
-                }
-                catch
-                {
-                    _db.Rollback();
-                    throw;
-                }
+                    r._labelled.Update(doc);
+                    r.SaveMeta(Interlocked.Read(ref r._unlabelledCount));
+                    return true;
+                });
                 Interlocked.Increment(ref _labelsAdded);
                 return true;
             }
             var unlabelled = _unlabelled.FindOne(Query.EQ("sid", sampleId));
             if (unlabelled is null) return false;
-            _db.BeginTrans();
-            try
+            InTransaction((Doc: unlabelled, Label: label), static (r, s) =>
             {
-                _unlabelled.Delete(unlabelled["_id"]);
-                unlabelled.Remove("_id");
-                InsertLabelledInTransaction(unlabelled, label, Interlocked.Read(ref _unlabelledCount) - 1);
-                _db.Commit();
-            }
-            catch
-            {
-                _db.Rollback();
-                throw;
-            }
+                r._unlabelled.Delete(s.Doc["_id"]);
+                s.Doc.Remove("_id");
+                r.InsertLabelledInTransaction(s.Doc, s.Label, Interlocked.Read(ref r._unlabelledCount) - 1);
+                return true;
+            });
             Interlocked.Decrement(ref _unlabelledCount);
             Interlocked.Increment(ref _labelsAdded);
             return true;
@@ -379,37 +367,24 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             if (_disposed) return;
             var doc = FillSampleDocument(pending);
             doc["_id"] = pending.Slot;
-            long count = Interlocked.Read(ref _unlabelledCount);
-            _db.BeginTrans();
-            try
+            long count = InTransaction(doc, static (r, d) =>
             {
-                if (_unlabelled.Upsert(doc)) count++;
-                SaveMeta(count);
-                _db.Commit();
-                Interlocked.Exchange(ref _unlabelledCount, count);
-            }
-            catch
-            {
-                _db.Rollback();
-                throw;
-            }
+                long c = Interlocked.Read(ref r._unlabelledCount) + (r._unlabelled.Upsert(d) ? 1 : 0);
+                r.SaveMeta(c);
+                return c;
+            });
+            Interlocked.Exchange(ref _unlabelledCount, count);
             CheckQuota();
         }
     }
 
     private void InsertLabelled(BsonDocument doc, string label)
     {
-        _db.BeginTrans();
-        try
+        InTransaction((Doc: doc, Label: label), static (r, s) =>
         {
-            InsertLabelledInTransaction(doc, label, Interlocked.Read(ref _unlabelledCount));
-            _db.Commit();
-        }
-        catch
-        {
-            _db.Rollback();
-            throw;
-        }
+            r.InsertLabelledInTransaction(s.Doc, s.Label, Interlocked.Read(ref r._unlabelledCount));
+            return true;
+        });
         Interlocked.Increment(ref _labelsAdded);
         CheckQuota();
     }
@@ -487,6 +462,38 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         return doc;
     }
 
+    /// <summary>
+    /// Runs one change (called under <c>_dbGate</c>) as one LiteDB transaction. A change adjusts the per-class counts
+    /// in memory before it writes them to the meta document, so when it fails the database rolls back and the counts
+    /// are read back from the committed meta document: memory and file never disagree after a failed write.
+    /// </summary>
+    private TResult InTransaction<TState, TResult>(TState state, Func<LiteDbReservoir, TState, TResult> change)
+    {
+        _db.BeginTrans();
+        try
+        {
+            var result = change(this, state);
+            _db.Commit();
+            return result;
+        }
+        catch
+        {
+            _db.Rollback();
+            LoadClassCounts(_meta.FindById("state"));
+            throw;
+        }
+    }
+
+    /// <summary>The per-class counts as a committed meta document records them (left as they are if it holds none yet).</summary>
+    private void LoadClassCounts(BsonDocument? meta)
+    {
+        if (meta is null || !meta["perClass"].IsDocument || !meta["heldOutPerClass"].IsDocument) return;
+        _perClass.Clear();
+        _heldOutPerClass.Clear();
+        foreach (var (label, count) in meta["perClass"].AsDocument) Adjust(_perClass, label, count.AsInt64);
+        foreach (var (label, count) in meta["heldOutPerClass"].AsDocument) Adjust(_heldOutPerClass, label, count.AsInt64);
+    }
+
     /// <summary>Reads the state; true when the meta document held it, false when the samples had to be scanned.</summary>
     private bool LoadState()
     {
@@ -500,8 +507,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             if (meta["unlabelled"].IsNumber && meta["perClass"].IsDocument && meta["heldOutPerClass"].IsDocument)
             {
                 _unlabelledCount = meta["unlabelled"].AsInt64;
-                foreach (var (label, count) in meta["perClass"].AsDocument) Adjust(_perClass, label, count.AsInt64);
-                foreach (var (label, count) in meta["heldOutPerClass"].AsDocument) Adjust(_heldOutPerClass, label, count.AsInt64);
+                LoadClassCounts(meta);
                 CheckQuota();
                 return true;
             }
