@@ -158,11 +158,10 @@ internal static unsafe class QConvDirectNeon
     private static void Tap16(ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3,
         Vector128<short> x, [ConstantExpected(Max = 7)] byte lane, short* w)
     {
-        // Each 8-channel half is loaded as a pair of 64-bit vectors (LDP d, d) and multiplied with the low-half form:
-        // taking GetLower() of a 128-bit load makes the compiler copy the register first (a MOV, measured in the
-        // generated code), and a 64-bit load per low half costs a third load per tap.
-        var (w0, w1) = AdvSimd.Arm64.LoadPairVector64(w);
-        var (w2, w3) = AdvSimd.Arm64.LoadPairVector64(w + 8);
+        // The 16 weights are four 64-bit vectors from one LD1 and every multiply takes the low-half form: taking
+        // GetLower() of a 128-bit load makes the compiler copy the register first (a MOV, measured in the generated
+        // code), and two LDPs cost an address add besides.
+        var (w0, w1, w2, w3) = AdvSimd.Load4xVector64(w);
         a0 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a0, w0, x, lane);
         a1 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a1, w1, x, lane);
         a2 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a2, w2, x, lane);
