@@ -357,23 +357,33 @@ internal static unsafe class DepthwiseConvX86Rows
         private Vector256<int> Round(Vector256<int> acc, float* scale) =>
             Avx.ConvertToVector256Int32(Avx.Min(_hi, Avx.Multiply(Avx.ConvertToVector256Single(acc), Avx.LoadVector256(scale))));
 
+        /// <summary>The 32 requantized output bytes, in byte order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<byte> Pack<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale) where T : unmanaged
+        {
+            Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a0, scale), Round(a1, scale + 8)), _zp);
+            Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a2, scale + 16), Round(a3, scale + 24)), _zp);
+            return typeof(T) == typeof(byte)
+                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
+                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale,
             T* dst, T* tail, int j, int rowBytes) where T : unmanaged
         {
-            Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a0, scale), Round(a1, scale + 8)), _zp);
-            Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a2, scale + 16), Round(a3, scale + 24)), _zp);
-            Vector256<byte> bytes = typeof(T) == typeof(byte)
-                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
-                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
+            Vector256<byte> bytes = Pack<T>(a0, a1, a2, a3, scale);
             if (j + 32 <= rowBytes)
             {
                 Avx.Store((byte*)(dst + j), bytes);
             }
             else
             {
+                // A byte loop, not a memcpy call: a call in the row loop makes the JIT spill every live
+                // accumulator around it (SysV has no callee-saved vector registers), on every block.
                 Avx.Store((byte*)tail, bytes);
-                Unsafe.CopyBlockUnaligned(dst + j, tail, (uint)(rowBytes - j));
+                byte* to = (byte*)(dst + j), from = (byte*)tail;
+                for (int i = 0, n = rowBytes - j; i < n; i++) to[i] = from[i];
             }
         }
     }

@@ -44,6 +44,15 @@ public static class DepthwiseChecks
         yield return new("8x6-3x2-s1-asym-c48", new WindowGeometry(8, 6, 3, 2, 1, 1, 1, 0, 0, 1), 48);
         yield return new("6x7-3x4-s1-p1-c24", new WindowGeometry(6, 7, 3, 4, 1, 1, 1, 2, 1, 1), 24);
         yield return new("11x9-3x3-s3x2-c32", new WindowGeometry(11, 9, 3, 3, 3, 2, 1, 1, 1, 0), 32);
+        // The AVX-VNNI pixel-pair kernel (3x3 stride 1, C a multiple of 32): odd and even output widths (a last
+        // pixel without its pair), one output pixel, 1, 2 and 3 channel blocks, padding on one side only, wide
+        // asymmetric padding, none.
+        yield return new("6x8-3x3-s1-p1-c64", new WindowGeometry(6, 8, 3, 1, 1), 64);
+        yield return new("5x7-3x3-s1-p0-c96", new WindowGeometry(5, 7, 3, 1, 0), 96);
+        yield return new("3x3-3x3-s1-p0-c32", new WindowGeometry(3, 3, 3, 1, 0), 32);
+        yield return new("1x1-3x3-s1-p1-c64", new WindowGeometry(1, 1, 3, 1, 1), 64);
+        yield return new("7x6-3x3-s1-asym-c32", new WindowGeometry(7, 6, 3, 3, 1, 1, 2, 2, 0, 1), 32);
+        yield return new("4x9-3x3-s1-pad-right-c64", new WindowGeometry(4, 9, 3, 3, 1, 1, 0, 0, 1, 2), 64);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
