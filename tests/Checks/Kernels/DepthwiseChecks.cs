@@ -53,6 +53,11 @@ public static class DepthwiseChecks
         yield return new("1x1-3x3-s1-p1-c64", new WindowGeometry(1, 1, 3, 1, 1), 64);
         yield return new("7x6-3x3-s1-asym-c32", new WindowGeometry(7, 6, 3, 3, 1, 1, 2, 2, 0, 1), 32);
         yield return new("4x9-3x3-s1-pad-right-c64", new WindowGeometry(4, 9, 3, 3, 1, 1, 0, 0, 1, 2), 64);
+        // The NEON four-pixel kernel (interior pixels in fours, 16 channels per step): runs of 4 with a single
+        // pixel after them, 16 + 8 and 3 x 16 + 1 channels (the one-pixel form takes the rest), stride 2, dilation.
+        yield return new("5x19-3x3-s1-p1-c24", new WindowGeometry(5, 19, 3, 1, 1), 24);
+        yield return new("7x12-5x5-s2-p2-c49", new WindowGeometry(7, 12, 5, 2, 2), 49);
+        yield return new("9x14-3x3-dil2-p2-c16", new WindowGeometry(9, 14, 3, 1, 2, 2), 16);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
