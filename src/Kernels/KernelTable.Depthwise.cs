@@ -49,7 +49,9 @@ public sealed partial class KernelTable
             case SimdPath.Avx2:
             case SimdPath.Avx512:
                 bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
-                if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
+                if (vnni && DepthwiseConvX86PixelPairs.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86PixelPairs.Run(args);
+                else if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86QuadRows.Run(args);
                 else if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86Rows.Run(args, vnni);

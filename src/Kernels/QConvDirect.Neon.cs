@@ -106,35 +106,66 @@ internal static unsafe class QConvDirectNeon
         Vector128<short> xl, Vector128<short> xh, short* w, int stride, int taps)
     {
         // The lane index must be a constant, hence the unrolled ladder; the branches are the same for every pixel.
+        // The weight pointer advances by one add per tap (an index times the stride cost a multiply per tap), and a
+        // 3x3 kernel over RGB (9 taps, the usual stem) runs without the ladder's compare-and-branch per tap.
+        if (taps == 9)
+        {
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 0, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 1, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 2, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 3, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 4, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 5, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 6, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xl, 7, w); w += stride;
+            Tap16(ref a0, ref a1, ref a2, ref a3, xh, 0, w);
+            return;
+        }
         Tap16(ref a0, ref a1, ref a2, ref a3, xl, 0, w);
-        if (taps > 1) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 1, w + stride);
-        if (taps > 2) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 2, w + 2 * stride);
-        if (taps > 3) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 3, w + 3 * stride);
-        if (taps > 4) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 4, w + 4 * stride);
-        if (taps > 5) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 5, w + 5 * stride);
-        if (taps > 6) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 6, w + 6 * stride);
-        if (taps > 7) Tap16(ref a0, ref a1, ref a2, ref a3, xl, 7, w + 7 * stride);
+        if (taps <= 1) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 1, w += stride);
+        if (taps <= 2) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 2, w += stride);
+        if (taps <= 3) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 3, w += stride);
+        if (taps <= 4) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 4, w += stride);
+        if (taps <= 5) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 5, w += stride);
+        if (taps <= 6) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 6, w += stride);
+        if (taps <= 7) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xl, 7, w += stride);
         if (taps <= 8) return;
-        w += 8 * stride;
-        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 0, w);
-        if (taps > 9) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 1, w + stride);
-        if (taps > 10) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 2, w + 2 * stride);
-        if (taps > 11) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 3, w + 3 * stride);
-        if (taps > 12) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 4, w + 4 * stride);
-        if (taps > 13) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 5, w + 5 * stride);
-        if (taps > 14) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 6, w + 6 * stride);
-        if (taps > 15) Tap16(ref a0, ref a1, ref a2, ref a3, xh, 7, w + 7 * stride);
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 0, w += stride);
+        if (taps <= 9) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 1, w += stride);
+        if (taps <= 10) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 2, w += stride);
+        if (taps <= 11) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 3, w += stride);
+        if (taps <= 12) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 4, w += stride);
+        if (taps <= 13) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 5, w += stride);
+        if (taps <= 14) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 6, w += stride);
+        if (taps <= 15) return;
+        Tap16(ref a0, ref a1, ref a2, ref a3, xh, 7, w + stride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tap16(ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3,
         Vector128<short> x, [ConstantExpected(Max = 7)] byte lane, short* w)
     {
-        Vector128<short> w0 = AdvSimd.LoadVector128(w), w1 = AdvSimd.LoadVector128(w + 8);
-        a0 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a0, w0.GetLower(), x, lane);
-        a1 = AdvSimd.MultiplyBySelectedScalarWideningUpperAndAdd(a1, w0, x, lane);
-        a2 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a2, w1.GetLower(), x, lane);
-        a3 = AdvSimd.MultiplyBySelectedScalarWideningUpperAndAdd(a3, w1, x, lane);
+        // The 16 weights are four 64-bit vectors from one LD1 and every multiply takes the low-half form: taking
+        // GetLower() of a 128-bit load makes the compiler copy the register first (a MOV, measured in the generated
+        // code), and two LDPs cost an address add besides.
+        var (w0, w1, w2, w3) = AdvSimd.Load4xVector64(w);
+        a0 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a0, w0, x, lane);
+        a1 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a1, w1, x, lane);
+        a2 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a2, w2, x, lane);
+        a3 = AdvSimd.MultiplyBySelectedScalarWideningLowerAndAdd(a3, w3, x, lane);
     }
 
     /// <summary><see cref="Row16"/> for the last 8 output channels.</summary>

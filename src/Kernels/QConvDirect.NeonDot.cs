@@ -84,15 +84,29 @@ internal static unsafe class QConvDirectNeonDot
                         Vector128<int> acc0 = AdvSimd.LoadVector128(bias + o0), acc1 = AdvSimd.LoadVector128(bias + o0 + 4);
                         Vector128<int> acc2 = two ? AdvSimd.LoadVector128(bias + o0 + 8) : default;
                         Vector128<int> acc3 = two ? AdvSimd.LoadVector128(bias + o0 + 12) : default;
-                        for (int ky = 0; ky < kh; ky++)
+                        // One pointer walks the packed quads (an index times the stride cost a multiply per quad), and
+                        // the two-block case runs without a per-quad test (it is every block pair but an odd last one).
+                        int step = blocks * 32;
+                        sbyte* w = weights + (long)b0 * 32;
+                        for (int ky = 0; ky < kh; ky++, w += quads * step)
                         {
-                            sbyte* w = weights + ((long)ky * quads * blocks + b0) * 32;
                             Vector128<sbyte> xr = x[ky];
-                            int step = blocks * 32;
-                            Quad(ref acc0, ref acc1, ref acc2, ref acc3, xr, 0, w, two);
-                            if (quads > 1) Quad(ref acc0, ref acc1, ref acc2, ref acc3, xr, 1, w + step, two);
-                            if (quads > 2) Quad(ref acc0, ref acc1, ref acc2, ref acc3, xr, 2, w + 2 * step, two);
-                            if (quads > 3) Quad(ref acc0, ref acc1, ref acc2, ref acc3, xr, 3, w + 3 * step, two);
+                            if (two)
+                            {
+                                sbyte* wq = w;
+                                Quad16(ref acc0, ref acc1, ref acc2, ref acc3, xr, 0, wq);
+                                if (quads > 1) Quad16(ref acc0, ref acc1, ref acc2, ref acc3, xr, 1, wq += step);
+                                if (quads > 2) Quad16(ref acc0, ref acc1, ref acc2, ref acc3, xr, 2, wq += step);
+                                if (quads > 3) Quad16(ref acc0, ref acc1, ref acc2, ref acc3, xr, 3, wq + step);
+                            }
+                            else
+                            {
+                                sbyte* wq = w;
+                                Quad8(ref acc0, ref acc1, xr, 0, wq);
+                                if (quads > 1) Quad8(ref acc0, ref acc1, xr, 1, wq += step);
+                                if (quads > 2) Quad8(ref acc0, ref acc1, xr, 2, wq += step);
+                                if (quads > 3) Quad8(ref acc0, ref acc1, xr, 3, wq + step);
+                            }
                         }
                         var q0 = RequantizationNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + o0), lo, hi, zpOut);
                         var q1 = RequantizationNeon.Requantize(acc1, AdvSimd.LoadVector128(scales + o0 + 4), lo, hi, zpOut);
@@ -115,15 +129,24 @@ internal static unsafe class QConvDirectNeonDot
         }
     }
 
-    /// <summary>Taps 4q..4q+3 of a kernel row (lane q of <paramref name="x"/>) into 8 or 16 output channels.</summary>
+    /// <summary>Taps 4q..4q+3 of a kernel row (lane q of <paramref name="x"/>) into 16 output channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Quad(ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3,
-        Vector128<sbyte> x, [ConstantExpected(Max = 3)] byte lane, sbyte* w, bool two)
+    private static void Quad16(ref Vector128<int> a0, ref Vector128<int> a1, ref Vector128<int> a2, ref Vector128<int> a3,
+        Vector128<sbyte> x, [ConstantExpected(Max = 3)] byte lane, sbyte* w)
     {
-        a0 = Dp.DotProductBySelectedQuadruplet(a0, AdvSimd.LoadVector128(w), x, lane);
-        a1 = Dp.DotProductBySelectedQuadruplet(a1, AdvSimd.LoadVector128(w + 16), x, lane);
-        if (!two) return;
-        a2 = Dp.DotProductBySelectedQuadruplet(a2, AdvSimd.LoadVector128(w + 32), x, lane);
-        a3 = Dp.DotProductBySelectedQuadruplet(a3, AdvSimd.LoadVector128(w + 48), x, lane);
+        var (w0, w1, w2, w3) = AdvSimd.Arm64.Load4xVector128(w);
+        a0 = Dp.DotProductBySelectedQuadruplet(a0, w0, x, lane);
+        a1 = Dp.DotProductBySelectedQuadruplet(a1, w1, x, lane);
+        a2 = Dp.DotProductBySelectedQuadruplet(a2, w2, x, lane);
+        a3 = Dp.DotProductBySelectedQuadruplet(a3, w3, x, lane);
+    }
+
+    /// <summary><see cref="Quad16"/> for an odd last block of 8 output channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad8(ref Vector128<int> a0, ref Vector128<int> a1, Vector128<sbyte> x, [ConstantExpected(Max = 3)] byte lane, sbyte* w)
+    {
+        var (w0, w1) = AdvSimd.Arm64.LoadPairVector128(w);
+        a0 = Dp.DotProductBySelectedQuadruplet(a0, w0, x, lane);
+        a1 = Dp.DotProductBySelectedQuadruplet(a1, w1, x, lane);
     }
 }

@@ -44,8 +44,8 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
         byte* a4 = a + 4 * lda;
         byte* a5 = a + 5 * lda;
         var flip = Vector256.Create((byte)0x80);
-        int kFull = k & ~3;
-        int kk = 0;
+        nint kFull = k & ~3;
+        nint kk = 0;
         for (; kk < kFull; kk += 4)
         {
             var b0 = Vector256.Load((sbyte*)b);
@@ -95,50 +95,57 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
         {
             var b0 = Vector256.Load((sbyte*)b);
             var b1 = Vector256.Load((sbyte*)b + 32);
-            var x0 = Vector256.Create(LoadTail(a0 + kk, k - kk)).AsByte();
+            int rest = k - (int)kk;
+            var x0 = Vector256.Create(LoadTail(a0 + kk, rest)).AsByte();
             if (TSigned.Value) x0 ^= flip;
             c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, b0);
             c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, b1);
             if (TRows.Value > 1)
             {
-                var x1 = Vector256.Create(LoadTail(a1 + kk, k - kk)).AsByte();
+                var x1 = Vector256.Create(LoadTail(a1 + kk, rest)).AsByte();
                 if (TSigned.Value) x1 ^= flip;
                 c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, b0);
                 c11 = AvxVnni.MultiplyWideningAndAdd(c11, x1, b1);
             }
             if (TRows.Value > 2)
             {
-                var x2 = Vector256.Create(LoadTail(a2 + kk, k - kk)).AsByte();
+                var x2 = Vector256.Create(LoadTail(a2 + kk, rest)).AsByte();
                 if (TSigned.Value) x2 ^= flip;
                 c20 = AvxVnni.MultiplyWideningAndAdd(c20, x2, b0);
                 c21 = AvxVnni.MultiplyWideningAndAdd(c21, x2, b1);
             }
             if (TRows.Value > 3)
             {
-                var x3 = Vector256.Create(LoadTail(a3 + kk, k - kk)).AsByte();
+                var x3 = Vector256.Create(LoadTail(a3 + kk, rest)).AsByte();
                 if (TSigned.Value) x3 ^= flip;
                 c30 = AvxVnni.MultiplyWideningAndAdd(c30, x3, b0);
                 c31 = AvxVnni.MultiplyWideningAndAdd(c31, x3, b1);
             }
             if (TRows.Value > 4)
             {
-                var x4 = Vector256.Create(LoadTail(a4 + kk, k - kk)).AsByte();
+                var x4 = Vector256.Create(LoadTail(a4 + kk, rest)).AsByte();
                 if (TSigned.Value) x4 ^= flip;
                 c40 = AvxVnni.MultiplyWideningAndAdd(c40, x4, b0);
                 c41 = AvxVnni.MultiplyWideningAndAdd(c41, x4, b1);
             }
             if (TRows.Value > 5)
             {
-                var x5 = Vector256.Create(LoadTail(a5 + kk, k - kk)).AsByte();
+                var x5 = Vector256.Create(LoadTail(a5 + kk, rest)).AsByte();
                 if (TSigned.Value) x5 ^= flip;
                 c50 = AvxVnni.MultiplyWideningAndAdd(c50, x5, b0);
                 c51 = AvxVnni.MultiplyWideningAndAdd(c51, x5, b1);
             }
         }
-        if (TRows.Value > 1) TSink.Rows2(o, 0, c00, c01, c10, c11);
-        else TSink.Row(o, 0, c00, c01);
-        if (TRows.Value > 3) TSink.Rows2(o, 2, c20, c21, c30, c31);
-        else if (TRows.Value > 2) TSink.Row(o, 2, c20, c21);
+        if (TRows.Value > 3)
+        {
+            TSink.Rows4(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
+        }
+        else
+        {
+            if (TRows.Value > 1) TSink.Rows2(o, 0, c00, c01, c10, c11);
+            else TSink.Row(o, 0, c00, c01);
+            if (TRows.Value > 2) TSink.Row(o, 2, c20, c21);
+        }
         if (TRows.Value > 5) TSink.Rows2(o, 4, c40, c41, c50, c51);
         else if (TRows.Value > 4) TSink.Row(o, 4, c40, c41);
     }

@@ -90,10 +90,15 @@ internal static unsafe class QGemm4x32AvxVnni
             kEnd = kk + 4;
             goto Loop;
         }
+        if (TRows.Value > 3)
+        {
+            TSink.Rows4(o0, 0, c00, c01, c10, c11, c20, c21, c30, c31);
+            TSink.Rows4(o1, 0, c02, c03, c12, c13, c22, c23, c32, c33);
+            return;
+        }
         if (TRows.Value > 1) { TSink.Rows2(o0, 0, c00, c01, c10, c11); TSink.Rows2(o1, 0, c02, c03, c12, c13); }
         else { TSink.Row(o0, 0, c00, c01); TSink.Row(o1, 0, c02, c03); }
-        if (TRows.Value > 3) { TSink.Rows2(o0, 2, c20, c21, c30, c31); TSink.Rows2(o1, 2, c22, c23, c32, c33); }
-        else if (TRows.Value > 2) { TSink.Row(o0, 2, c20, c21); TSink.Row(o1, 2, c22, c23); }
+        if (TRows.Value > 2) { TSink.Row(o0, 2, c20, c21); TSink.Row(o1, 2, c22, c23); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -98,6 +98,10 @@ internal static unsafe class QGemmDriver
             int mEnd = m1 - rowKernelRows;
             switch (job->Kind, job->ASigned)
             {
+                case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes>>(job, m0, mEnd, p0, p1); break;
                 case (QGemmOutputKind.UInt8, false): FusedBlock<TK, No, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
                 case (QGemmOutputKind.UInt8, true): FusedBlock<TK, Yes, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
                 case (QGemmOutputKind.Int8, false): FusedBlock<TK, No, QuantizedTileSink<Yes>>(job, m0, mEnd, p0, p1); break;

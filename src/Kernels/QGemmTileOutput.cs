@@ -22,10 +22,16 @@ internal unsafe struct QGemmTileOutput
     /// <summary><c>bias - zaEff * colsum</c> of columns 0..7 and 8..15: the accumulators' start.</summary>
     public Vector256<int> Start0, Start1;
     public Vector256<float> Scale0, Scale1;
-    /// <summary>Clamp bounds minus the output zero point, in float (exact integers).</summary>
-    public Vector256<float> Lo, Hi;
-    /// <summary>The output zero point, added after the int32 -> int16 pack (no overflow: |q - zp| &lt;= 255).</summary>
+    /// <summary>The upper clamp bound minus the output zero point, in float (an exact integer).</summary>
+    public Vector256<float> Hi;
+    /// <summary>The output zero point, added with saturation after the int32 -> int16 pack.</summary>
     public Vector256<short> ZeroPoint;
+    /// <summary>The lower clamp bound as the output byte (u8, or s8 in two's complement), applied after the packs.</summary>
+    public Vector256<byte> MinBytes;
+    /// <summary>The same for <see cref="QuantizedTileSinkAvx512{TSigned}"/>: columns 0..15 in one vector.</summary>
+    public Vector512<float> Scale512, Hi512;
+    public Vector512<short> ZeroPoint512;
+    public Vector512<byte> MinBytes512;
 
     /// <summary>
     /// Fills the per-panel fields for 16 full columns starting at <paramref name="n0"/>; the column terms are
@@ -55,9 +61,13 @@ internal unsafe struct QGemmTileOutput
             return;
         }
         LdcBytes = job->Ldc;
-        Lo = Vector256.Create((float)(job->Min - job->OutputZeroPoint));
         Hi = Vector256.Create((float)(job->Max - job->OutputZeroPoint));
         ZeroPoint = Vector256.Create((short)job->OutputZeroPoint);
+        MinBytes = Vector256.Create((byte)job->Min);
+        Scale512 = Vector512.Create(Scale0, Scale1);
+        Hi512 = Vector512.Create(Hi, Hi);
+        ZeroPoint512 = Vector512.Create(ZeroPoint, ZeroPoint);
+        MinBytes512 = Vector512.Create(MinBytes, MinBytes);
     }
 
     /// <summary>Byte offset of column <paramref name="n0"/> in a row of C for the job's output kind.</summary>
@@ -71,9 +81,9 @@ internal unsafe struct QGemmTileOutput
 
 /// <summary>
 /// What a 16-column register tile does with its accumulators: where they start (<see cref="Start0"/>,
-/// <see cref="Start1"/>) and how rows leave (<see cref="Row"/> for one, <see cref="Rows2"/> for a pair, which
-/// lets the byte outputs share their packing shuffles). Static and generic, so the microkernel is specialised
-/// per sink and the epilogue is inlined after its loop.
+/// <see cref="Start1"/>) and how rows leave (<see cref="Row"/> for one, <see cref="Rows2"/> for a pair and
+/// <see cref="Rows4"/> for four, which lets the byte outputs share their packing shuffles). Static and generic,
+/// so the microkernel is specialised per sink and the epilogue is inlined after its loop.
 /// </summary>
 internal unsafe interface IQGemmTileSink
 {
@@ -81,6 +91,9 @@ internal unsafe interface IQGemmTileSink
     static abstract Vector256<int> Start1(QGemmTileOutput* o);
     static abstract void Row(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1);
     static abstract void Rows2(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1);
+
+    static abstract void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1);
 }
 
 /// <summary>The raw dot products to <see cref="QGemmTileOutput.Acc"/>, for <see cref="QGemmEpilogue.Apply"/>.</summary>
@@ -101,6 +114,14 @@ internal unsafe struct RawTileSink : IQGemmTileSink
     {
         Row(o, r, c0, c1);
         Row(o, r + 1, d0, d1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
+    {
+        Rows2(o, r, c0, c1, d0, d1);
+        Rows2(o, r + 2, e0, e1, f0, f1);
     }
 }
 
@@ -124,6 +145,14 @@ internal unsafe struct Int32TileSink : IQGemmTileSink
         Row(o, r, c0, c1);
         Row(o, r + 1, d0, d1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
+    {
+        Rows2(o, r, c0, c1, d0, d1);
+        Rows2(o, r + 2, e0, e1, f0, f1);
+    }
 }
 
 /// <summary>Dequantized float output: <c>(float)acc * scale[n]</c>, as <see cref="Requantization.Dequantize"/>.</summary>
@@ -146,13 +175,25 @@ internal unsafe struct Float32TileSink : IQGemmTileSink
         Row(o, r, c0, c1);
         Row(o, r + 1, d0, d1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
+    {
+        Rows2(o, r, c0, c1, d0, d1);
+        Rows2(o, r + 2, e0, e1, f0, f1);
+    }
 }
 
 /// <summary>
 /// QLinearMatMul/QLinearConv to u8 (<typeparamref name="TSigned"/> = <see cref="No"/>) or s8: the shared
-/// requantization (VCVTDQ2PS, VMULPS, VMAXPS/VMINPS to the bounds minus zp, VCVTPS2DQ) on the registers, then
-/// VPACKSSDW, the zero point added in int16, VPACKUSWB/VPACKSSWB of two rows at once and one VPERMD that puts
-/// both rows' 16 bytes in order: one 16-byte store each.
+/// requantization on the registers (VCVTDQ2PS, VMULPS, VMINPS to the upper bound minus zp, VCVTPS2DQ), then
+/// VPACKSSDW, the zero point added in int16 with saturation (VPADDSW), VPACKUSWB/VPACKSSWB of two rows at once,
+/// the lower bound as a byte maximum and one VPERMD that puts both rows' 16 bytes in order: one 16-byte store each.
+/// The lower bound moves out of the float domain because every step after the float minimum is monotonic and
+/// saturating (a value below int32 converts to int32.MinValue, below int16 packs to -32768, and adding the zero
+/// point saturates instead of wrapping), so clamping the bytes gives the bits of <see cref="Requantization"/>.
+/// The upper bound must stay in float: a value above int32 would convert to int32.MinValue.
 /// </summary>
 internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned : struct, IFlag
 {
@@ -164,19 +205,20 @@ internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Words(QGemmTileOutput* o, Vector256<int> c0, Vector256<int> c1)
     {
-        var lo = o->Lo;
         var hi = o->Hi;
-        var f0 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(c0), o->Scale0), lo), hi);
-        var f1 = Avx.Min(Avx.Max(Avx.Multiply(Avx.ConvertToVector256Single(c1), o->Scale1), lo), hi);
+        var f0 = Avx.Min(Avx.Multiply(Avx.ConvertToVector256Single(c0), o->Scale0), hi);
+        var f1 = Avx.Min(Avx.Multiply(Avx.ConvertToVector256Single(c1), o->Scale1), hi);
         var w = Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(f0), Avx.ConvertToVector256Int32(f1));
-        return Avx2.Add(w, o->ZeroPoint);
+        return Avx2.AddSaturate(w, o->ZeroPoint);
     }
 
     /// <summary>The bytes of rows w (lower half) and v (upper half), each in column order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Bytes(Vector256<short> w, Vector256<short> v)
+    private static Vector256<byte> Bytes(QGemmTileOutput* o, Vector256<short> w, Vector256<short> v)
     {
-        Vector256<byte> b = TSigned.Value ? Avx2.PackSignedSaturate(w, v).AsByte() : Avx2.PackUnsignedSaturate(w, v);
+        Vector256<byte> b = TSigned.Value
+            ? Avx2.Max(Avx2.PackSignedSaturate(w, v), o->MinBytes.AsSByte()).AsByte()
+            : Avx2.Max(Avx2.PackUnsignedSaturate(w, v), o->MinBytes);
         // After the in-lane packs, dword i of the result holds columns: 0-3 (w), 8-11 (w), 0-3 (v), 8-11 (v) |
         // 4-7 (w), 12-15 (w), 4-7 (v), 12-15 (v).
         return Avx2.PermuteVar8x32(b.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
@@ -186,15 +228,23 @@ internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned
     public static void Row(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1)
     {
         var w = Words(o, c0, c1);
-        Bytes(w, w).GetLower().Store(o->C + r * o->LdcBytes);
+        Bytes(o, w, w).GetLower().Store(o->C + r * o->LdcBytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Rows2(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1)
     {
-        var b = Bytes(Words(o, c0, c1), Words(o, d0, d1));
+        var b = Bytes(o, Words(o, c0, c1), Words(o, d0, d1));
         byte* c = o->C + r * o->LdcBytes;
         b.GetLower().Store(c);
         b.GetUpper().Store(c + o->LdcBytes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
+    {
+        Rows2(o, r, c0, c1, d0, d1);
+        Rows2(o, r + 2, e0, e1, f0, f1);
     }
 }

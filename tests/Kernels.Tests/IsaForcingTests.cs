@@ -50,7 +50,24 @@ public class IsaForcingTests
         }
     }
 
-    private static (int Exit, string Output) RunChecks(string isa, params string[] args)
+    /// <summary>
+    /// The AVX-VNNI path without AVX-512 (Alder Lake and other client cores): 6x16 tiles only, the 256-bit register
+    /// epilogue. On a CPU with both, the JIT's AVX-512 switch off shows the process that path.
+    /// </summary>
+    [Fact]
+    public void AvxVnniWithoutAvx512PassesItsChecks()
+    {
+        if (!CpuFeatures.Host.Supports(Isa.AvxVnni)) return; // no VNNI: the path cannot run here at all
+        var (exit, output) = RunChecks("avx-vnni", [("DOTNET_EnableAVX512", "0")], "--filter", "qgemm.avx-vnni", "--filter", "conv");
+        Assert.True(exit == 0, output);
+        Assert.DoesNotContain("avx512bw", output);
+        Assert.Contains("kernel path: avx-vnni;", output);
+        Assert.Contains(" 0 failed", output);
+    }
+
+    private static (int Exit, string Output) RunChecks(string isa, params string[] args) => RunChecks(isa, [], args);
+
+    private static (int Exit, string Output) RunChecks(string isa, (string Name, string Value)[] environment, params string[] args)
     {
         // The runner is built next to this assembly's own project: .../tests/<project>/bin/<config>/<tfm>/.
         string dir = AppContext.BaseDirectory.Replace(
@@ -62,6 +79,7 @@ public class IsaForcingTests
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["EDGEAGENT_ISA"] = isa;
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

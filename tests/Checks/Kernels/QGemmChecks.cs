@@ -20,6 +20,7 @@ public static class QGemmChecks
             checks.Add(new("kernels", $"qgemm.{name}.shapes", () => RunAll(isa, ShapeCases(), threads: false)));
             checks.Add(new("kernels", $"qgemm.{name}.epilogues", () => RunAll(isa, EpilogueCases(), threads: false)));
             checks.Add(new("kernels", $"qgemm.{name}.threads", () => RunAll(isa, ThreadCases(), threads: true)));
+            checks.Add(new("kernels", $"qgemm.{name}.register-epilogue", () => RunAll(isa, RegisterEpilogueCases(), threads: false)));
         }
         checks.Add(new("kernels", "qgemm.argument-errors", ArgumentErrors));
     }
@@ -104,6 +105,55 @@ public static class QGemmChecks
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The x86 tiles that requantize in registers (symmetric weights, full 16-column panels): every output kind and
+    /// activation sign for each tile height and row grouping (4 + 2, 4 + 1, the 3- and 4-row pair tile, 1-2 rows
+    /// left to the one-row kernel), with clamps (full, fused ReLU, narrow), extreme output zero points and scales
+    /// from vanishing to beyond int32 after scaling (the upper bound clamps in float, the lower one on the bytes,
+    /// where a value below int32 or int16 must saturate, never wrap, through the zero-point add).
+    /// </summary>
+    private static IEnumerable<QGemmCase> RegisterEpilogueCases()
+    {
+        var rng = new Random(4242);
+        int seed = 6000;
+        int[] ms = [4, 5, 6, 9, 10, 16];
+        int[] ns = [32, 48, 64];
+        int[] ks = [4, 8, 64, 67];
+        float[] scales = [1e-6f, 1e-4f, 40f, 1e4f];
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+            foreach (bool signed in new[] { false, true })
+                foreach (int m in ms)
+                {
+                    seed++;
+                    int k = ks[rng.Next(ks.Length)];
+                    float scale = rng.Next(3) == 0 ? 0.5f / (k * 64) : scales[rng.Next(scales.Length)];
+                    int[] outZps = kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8;
+                    int outZp = outZps[rng.Next(outZps.Length)];
+                    (int lo, int hi) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    (int min, int max) = rng.Next(3) switch
+                    {
+                        0 => (lo, hi),
+                        1 => (outZp, hi),
+                        _ => (Math.Min(outZp, hi - 6) - 3, Math.Min(outZp, hi - 6) + 6),
+                    };
+                    min = Math.Max(lo, min);
+                    int za = signed ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+                    yield return new QGemmCase(m, ns[rng.Next(ns.Length)], k, signed, za, kind, outZp, min, max,
+                        PerColumnScale: rng.Next(2) == 0, ScaleBase: scale, Bias: rng.Next(3) != 0,
+                        WeightZeroPoints: 0, WeightsAvoidMinus128: rng.Next(2) == 0,
+                        ExtraLda: rng.Next(2) * 7, ExtraLdc: rng.Next(2) * 5, Seed: seed);
+                }
+        // Every extreme output zero point with accumulators scaled far beyond int16 both ways, full range.
+        foreach (var kind in new[] { QGemmOutputKind.UInt8, QGemmOutputKind.Int8 })
+            foreach (int outZp in kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8)
+            {
+                (int min, int max) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                yield return new QGemmCase(6, 32, 64, outZp % 2 == 0, 0, kind, outZp, min, max,
+                    PerColumnScale: false, ScaleBase: 1e4f, Bias: true, WeightZeroPoints: 0, WeightsAvoidMinus128: true,
+                    ExtraLda: 0, ExtraLdc: 0, Seed: ++seed);
+            }
     }
 
     /// <summary>Large enough to be split over the pool; each runs with 1, 2 and 3 threads.</summary>
