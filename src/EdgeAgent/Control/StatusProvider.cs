@@ -18,6 +18,9 @@ public sealed class StatusProvider : IStatusProvider
     private readonly DateTimeOffset _startedAt;
     private readonly string _kernelPath;
     private readonly long? _processStartTimestamp;
+    // Fixed for the process's life; read once (the runtime builds a dictionary of every GC setting, boxed, per call),
+    // so the periodic retained status does not rebuild it. DaemonStatus.ToJson clones it into each reply.
+    private readonly JsonObject _gcSettings = GcSettings();
     private readonly object _gate = new();
     private long _lastTimestamp;
     private long _lastSamples;
@@ -128,7 +131,7 @@ public sealed class StatusProvider : IStatusProvider
             ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
-            GcSettings = GcSettings(),
+            GcSettings = _gcSettings,
             ResidentBytes = Environment.WorkingSet,
             Drift = _drift?.Status(),
         };
