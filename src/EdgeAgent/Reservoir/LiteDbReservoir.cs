@@ -105,6 +105,9 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
 
     public string Path => _settings.Path;
 
+    /// <summary>Pending samples made so far (they are made as the writer first falls that far behind; for tests).</summary>
+    internal int PendingSamplesCreated => _pending.Created;
+
     private void Open()
     {
         try

@@ -6,14 +6,37 @@ namespace EdgeAgent.Tests.Reservoir;
 public class PendingSamplePoolTests
 {
     [Fact]
-    public void AfterTheFirstRentTheWholeBudgetCirculatesWithoutAllocating()
+    public void SamplesAreMadeOnlyWhenEveryOneMadeIsInFlight()
     {
         var pool = new PendingSamplePool(8);
-        var inFlight = new List<PendingSample>(pool.Capacity) { pool.TryRent(192, 16)! };
+        var first = pool.TryRent(192, 16)!;
+        pool.Return(first);
+        // A writer that keeps up (a full reservoir keeps a window now and then): the one sample circulates.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            var again = pool.TryRent(192, 16)!;
+            Assert.Same(first, again);
+            pool.Return(again);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1, pool.Created);
+    }
+
+    [Fact]
+    public void OnceTheWholeBudgetHasBeenInFlightItCirculatesWithoutAllocating()
+    {
+        var pool = new PendingSamplePool(8);
+        var inFlight = new List<PendingSample>(pool.Capacity);
+        while (inFlight.Count < pool.Capacity) inFlight.Add(pool.TryRent(192, 16)!);
+        foreach (var s in inFlight) pool.Return(s);
+        inFlight.Clear();
+        Assert.Equal(pool.Capacity, pool.Created);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int round = 0; round < 3; round++)
         {
             while (inFlight.Count < pool.Capacity) inFlight.Add(pool.TryRent(192, 16)!);
+            Assert.Null(pool.TryRent(192, 16));
             foreach (var s in inFlight) pool.Return(s);
             inFlight.Clear();
         }
