@@ -76,6 +76,7 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 int* ringRow = stackalloc int[Ring];
                 for (int i = 0; i < Ring; i++) { ring[i] = quads + i * quadBytes; ringRow[i] = -1; }
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
+                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, 9, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 byte* source = (byte*)input;
                 int inRowBytes = g.InputWidth * channels;
                 byte** rows = stackalloc byte*[3];
@@ -94,7 +95,9 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                         }
                         rows[ky] = ring[s];
                     }
-                    OutputRow(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, blocks, outWidth, channels, output + oy * rowBytes, epilogue);
+                    T* dst = output + oy * rowBytes;
+                    if (fits) OutputRow<T, DepthwiseConvX86Rows.SkipHighClamp>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, blocks, outWidth, channels, dst, epilogue);
+                    else OutputRow<T, DepthwiseConvX86Rows.ClampHigh>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, blocks, outWidth, channels, dst, epilogue);
                 }
             }
         }
@@ -155,8 +158,8 @@ internal static unsafe class DepthwiseConvX86PixelPairs
     }
 
     /// <summary>One output row from the quad rows of its three input rows: both pixels of every pair from each loaded quad.</summary>
-    private static void OutputRow<T>(byte* r0, byte* r1, byte* r2, byte* wq, byte* biasQ, byte* scaleQ, int blocks, int outWidth,
-        int channels, T* dst, in DepthwiseConvX86Rows.Epilogue e) where T : unmanaged
+    private static void OutputRow<T, TClamp>(byte* r0, byte* r1, byte* r2, byte* wq, byte* biasQ, byte* scaleQ, int blocks, int outWidth,
+        int channels, T* dst, in DepthwiseConvX86Rows.Epilogue e) where T : unmanaged where TClamp : struct
     {
         int full = outWidth / 2;
         for (int p = 0; p < full; p++)
@@ -172,8 +175,8 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 Both(r0 + o + 64, r1 + o + 64, r2 + o + 64, w + 64, bq[2], out var e2, out var d2);
                 Both(r0 + o + 96, r1 + o + 96, r2 + o + 96, w + 96, bq[3], out var e3, out var d3);
                 T* even = dst + 2 * p * channels + b * 32;
-                Avx.Store((byte*)even, e.Pack<T>(e0, e1, e2, e3, scale));
-                Avx.Store((byte*)(even + channels), e.Pack<T>(d0, d1, d2, d3, scale));
+                Avx.Store((byte*)even, e.Pack<T, TClamp>(e0, e1, e2, e3, scale));
+                Avx.Store((byte*)(even + channels), e.Pack<T, TClamp>(d0, d1, d2, d3, scale));
             }
         }
         if (full * 2 < outWidth)
@@ -187,7 +190,7 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 var e1 = Even(r0 + o + 32, r1 + o + 32, r2 + o + 32, w + 32, bq[1]);
                 var e2 = Even(r0 + o + 64, r1 + o + 64, r2 + o + 64, w + 64, bq[2]);
                 var e3 = Even(r0 + o + 96, r1 + o + 96, r2 + o + 96, w + 96, bq[3]);
-                Avx.Store((byte*)(dst + 2 * full * channels + b * 32), e.Pack<T>(e0, e1, e2, e3, (float*)(scaleQ + b * 128)));
+                Avx.Store((byte*)(dst + 2 * full * channels + b * 32), e.Pack<T, TClamp>(e0, e1, e2, e3, (float*)(scaleQ + b * 128)));
             }
         }
     }

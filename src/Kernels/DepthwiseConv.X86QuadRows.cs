@@ -83,37 +83,46 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 ringRow.Fill(-1);
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 var rows = new RowSource(input, g, channels, kw, slot, slotBytes, quads, quadBytes, padQuad, ring, (byte)zpStored, flip, blocks);
-                var job = new Job<T>(phases, wq, biasQ, scaleQ, blocks, rowBytes, (T*)tail, epilogue);
-
-                int oy = a.RowStart;
-                for (; oy + 1 < a.RowEnd; oy += 2)
-                {
-                    int iy0 = oy * sh - g.PadTop;
-                    T* dst = output + oy * rowBytes;
-                    if (sh == 1)
-                    {
-                        byte* r0 = rows.Get(iy0, ringRow), r1 = rows.Get(iy0 + 1, ringRow);
-                        byte* r2 = rows.Get(iy0 + 2, ringRow), r3 = rows.Get(iy0 + 3, ringRow);
-                        job.PairStride1(r0, r1, r2, r3, dst, dst + rowBytes);
-                    }
-                    else
-                    {
-                        byte* a0 = rows.Get(iy0, ringRow), a1 = rows.Get(iy0 + 1, ringRow), a2 = rows.Get(iy0 + 2, ringRow);
-                        byte* b0 = rows.Get(iy0 + sh, ringRow), b1 = rows.Get(iy0 + sh + 1, ringRow), b2 = rows.Get(iy0 + sh + 2, ringRow);
-                        job.Pair(a0, a1, a2, b0, b1, b2, dst, dst + rowBytes);
-                    }
-                }
-                if (oy < a.RowEnd)
-                {
-                    int iy0 = oy * sh - g.PadTop;
-                    byte* r0 = rows.Get(iy0, ringRow), r1 = rows.Get(iy0 + 1, ringRow), r2 = rows.Get(iy0 + 2, ringRow);
-                    job.Single(r0, r1, r2, output + oy * rowBytes);
-                }
+                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                if (fits) Rows(new Job<T, DepthwiseConvX86Rows.SkipHighClamp>(phases, wq, biasQ, scaleQ, blocks, rowBytes, (T*)tail, epilogue), rows, ringRow, g, a.RowStart, a.RowEnd, output, rowBytes);
+                else Rows(new Job<T, DepthwiseConvX86Rows.ClampHigh>(phases, wq, biasQ, scaleQ, blocks, rowBytes, (T*)tail, epilogue), rows, ringRow, g, a.RowStart, a.RowEnd, output, rowBytes);
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Output rows [rowStart, rowEnd): in pairs, then the odd last one.</summary>
+    private static void Rows<T, TClamp>(Job<T, TClamp> job, RowSource rows, Span<int> ringRow, in WindowGeometry g, int rowStart, int rowEnd,
+        T* output, int rowBytes) where T : unmanaged where TClamp : struct
+    {
+        int sh = g.StrideHeight;
+
+        int oy = rowStart;
+        for (; oy + 1 < rowEnd; oy += 2)
+        {
+            int iy0 = oy * sh - g.PadTop;
+            T* dst = output + oy * rowBytes;
+            if (sh == 1)
+            {
+                byte* r0 = rows.Get(iy0, ringRow), r1 = rows.Get(iy0 + 1, ringRow);
+                byte* r2 = rows.Get(iy0 + 2, ringRow), r3 = rows.Get(iy0 + 3, ringRow);
+                job.PairStride1(r0, r1, r2, r3, dst, dst + rowBytes);
+            }
+            else
+            {
+                byte* a0 = rows.Get(iy0, ringRow), a1 = rows.Get(iy0 + 1, ringRow), a2 = rows.Get(iy0 + 2, ringRow);
+                byte* b0 = rows.Get(iy0 + sh, ringRow), b1 = rows.Get(iy0 + sh + 1, ringRow), b2 = rows.Get(iy0 + sh + 2, ringRow);
+                job.Pair(a0, a1, a2, b0, b1, b2, dst, dst + rowBytes);
+            }
+        }
+        if (oy < rowEnd)
+        {
+            int iy0 = oy * sh - g.PadTop;
+            byte* r0 = rows.Get(iy0, ringRow), r1 = rows.Get(iy0 + 1, ringRow), r2 = rows.Get(iy0 + 2, ringRow);
+            job.Single(r0, r1, r2, output + oy * rowBytes);
         }
     }
 
@@ -212,8 +221,8 @@ internal static unsafe class DepthwiseConvX86QuadRows
     }
 
     /// <summary>The per-call constants of the row loops.</summary>
-    private readonly struct Job<T>(int phases, byte* wq, byte* biasQ, byte* scaleQ, int blocks, int rowBytes, T* tail,
-        DepthwiseConvX86Rows.Epilogue epilogue) where T : unmanaged
+    private readonly struct Job<T, TClamp>(int phases, byte* wq, byte* biasQ, byte* scaleQ, int blocks, int rowBytes, T* tail,
+        DepthwiseConvX86Rows.Epilogue epilogue) where T : unmanaged where TClamp : struct
     {
         /// <summary>Output rows oy and oy + 1 at stride 1: input quad rows iy0 .. iy0 + 3, the middle two shared.</summary>
         public void PairStride1(byte* r0, byte* r1, byte* r2, byte* r3, T* dstA, T* dstB)
@@ -229,8 +238,8 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 Shared(r0 + o + 64, r1 + o + 64, r2 + o + 64, r3 + o + 64, w + 64, bq[2], out var a2, out var b2);
                 Shared(r0 + o + 96, r1 + o + 96, r2 + o + 96, r3 + o + 96, w + 96, bq[3], out var a3, out var b3);
                 float* scale = (float*)(scaleQ + ph * 128);
-                epilogue.Store(a0, a1, a2, a3, scale, dstA, tail, b * 32, rowBytes);
-                epilogue.Store(b0, b1, b2, b3, scale, dstB, tail, b * 32, rowBytes);
+                epilogue.Store<T, TClamp>(a0, a1, a2, a3, scale, dstA, tail, b * 32, rowBytes);
+                epilogue.Store<T, TClamp>(b0, b1, b2, b3, scale, dstB, tail, b * 32, rowBytes);
                 if (++ph == phases) ph = 0;
             }
         }
@@ -252,8 +261,8 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 o += 32;
                 Separate(ra0 + o, ra1 + o, ra2 + o, rb0 + o, rb1 + o, rb2 + o, w + 96, bq[3], out var a3, out var b3);
                 float* scale = (float*)(scaleQ + ph * 128);
-                epilogue.Store(a0, a1, a2, a3, scale, dstA, tail, b * 32, rowBytes);
-                epilogue.Store(b0, b1, b2, b3, scale, dstB, tail, b * 32, rowBytes);
+                epilogue.Store<T, TClamp>(a0, a1, a2, a3, scale, dstA, tail, b * 32, rowBytes);
+                epilogue.Store<T, TClamp>(b0, b1, b2, b3, scale, dstB, tail, b * 32, rowBytes);
                 if (++ph == phases) ph = 0;
             }
         }
@@ -271,7 +280,7 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 var a1 = One(r0 + o + 32, r1 + o + 32, r2 + o + 32, w + 32, bq[1]);
                 var a2 = One(r0 + o + 64, r1 + o + 64, r2 + o + 64, w + 64, bq[2]);
                 var a3 = One(r0 + o + 96, r1 + o + 96, r2 + o + 96, w + 96, bq[3]);
-                epilogue.Store(a0, a1, a2, a3, (float*)(scaleQ + ph * 128), dst, tail, b * 32, rowBytes);
+                epilogue.Store<T, TClamp>(a0, a1, a2, a3, (float*)(scaleQ + ph * 128), dst, tail, b * 32, rowBytes);
                 if (++ph == phases) ph = 0;
             }
         }

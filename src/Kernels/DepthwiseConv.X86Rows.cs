@@ -95,6 +95,7 @@ internal static unsafe class DepthwiseConvX86Rows
                 byte** rows = stackalloc byte*[kh];
                 byte** src = stackalloc byte*[groups * group];
                 var epilogue = new Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
+                bool fits = FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 int inRowBytes = g.InputWidth * channels;
 
                 for (int oy = a.RowStart; oy < a.RowEnd; oy++)
@@ -119,8 +120,16 @@ internal static unsafe class DepthwiseConvX86Rows
                         src[t] = t < taps ? rows[t / kw] + (kx % sw) * planeBytes + (kx / sw) * channels : src[0];
                     }
                     T* dst = output + oy * rowBytes;
-                    if (vnni) RowQuads(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
-                    else RowPairs(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                    if (vnni)
+                    {
+                        if (fits) RowQuads<T, SkipHighClamp>(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                        else RowQuads<T, ClampHigh>(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                    }
+                    else
+                    {
+                        if (fits) RowPairs<T, SkipHighClamp>(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                        else RowPairs<T, ClampHigh>(src, groups, phases, wq, biasQ, scaleQ, rowBytes, dst, (T*)tail, epilogue);
+                    }
                 }
             }
         }
@@ -254,8 +263,8 @@ internal static unsafe class DepthwiseConvX86Rows
         q3 = Avx2.UnpackHigh(hi, hiSign).AsInt16();
     }
 
-    private static void RowQuads<T>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
-        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged
+    private static void RowQuads<T, TClamp>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
+        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged where TClamp : struct
     {
         int ph = 0;
         for (int j = 0; j < rowBytes; j += 32)
@@ -273,13 +282,13 @@ internal static unsafe class DepthwiseConvX86Rows
                 acc2 = AvxVnni.MultiplyWideningAndAdd(acc2, q2, Avx.LoadVector256((sbyte*)w + 64));
                 acc3 = AvxVnni.MultiplyWideningAndAdd(acc3, q3, Avx.LoadVector256((sbyte*)w + 96));
             }
-            e.Store(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
+            e.Store<T, TClamp>(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
             if (++ph == phases) ph = 0;
         }
     }
 
-    private static void RowPairs<T>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
-        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged
+    private static void RowPairs<T, TClamp>(byte** src, int groups, int phases, byte* wq, byte* biasQ, byte* scaleQ,
+        int rowBytes, T* dst, T* tail, in Epilogue e) where T : unmanaged where TClamp : struct
     {
         int ph = 0;
         for (int j = 0; j < rowBytes; j += 32)
@@ -296,7 +305,7 @@ internal static unsafe class DepthwiseConvX86Rows
                 acc2 = Avx2.Add(acc2, Avx2.MultiplyAddAdjacent(q2, Avx.LoadVector256((short*)(w + 64))));
                 acc3 = Avx2.Add(acc3, Avx2.MultiplyAddAdjacent(q3, Avx.LoadVector256((short*)(w + 96))));
             }
-            e.Store(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
+            e.Store<T, TClamp>(acc0, acc1, acc2, acc3, (float*)(scaleQ + ph * 128), dst, tail, j, rowBytes);
             if (++ph == phases) ph = 0;
         }
     }
@@ -341,11 +350,58 @@ internal static unsafe class DepthwiseConvX86Rows
         for (; i < n; i++) dst[i] = (byte)(src[i] ^ m);
     }
 
+    /// <summary>Epilogue variant: clamp the scaled value to the upper bound in float (products may leave int32).</summary>
+    internal readonly struct ClampHigh;
+
+    /// <summary>Epilogue variant: no float clamp, every |acc * scale| is provably below 2^31.</summary>
+    internal readonly struct SkipHighClamp;
+
+    /// <summary>
+    /// Whether no accumulator of this call can scale past 2^30, so VCVTPS2DQ never sees an out-of-range value and
+    /// the epilogue may leave the upper clamp to the saturating packs and VPMINUB/VPMINSB (one VMINPS fewer per 8
+    /// outputs). The accumulators are <c>bias - zp sum(w) + sum(x w)</c> with stored inputs x in 0..255, so
+    /// <c>|acc| &lt;= |bias| + (zp + 255) sum|w|</c>; the bound is computed in float with a factor-2 margin over
+    /// its rounding. Sums of |w| are kept in 16 bits (255 taps of 128 at most).
+    /// </summary>
+    internal static bool FitsWithoutHighClamp(sbyte* weights, int taps, int channels, int* bias, bool noBias, float* scales, int zpStored)
+    {
+        const float Limit = 1 << 30;
+        if (taps > 255) return false;
+        float factor = zpStored + 255;
+        Vector256<float> limit = Vector256.Create(Limit), f = Vector256.Create(factor);
+        Vector256<float> absMask = Vector256.Create(0x7FFFFFFF).AsSingle();
+        int c = 0;
+        for (; c + 16 <= channels; c += 16)
+        {
+            Vector256<short> sum = Vector256<short>.Zero;
+            for (int t = 0; t < taps; t++)
+                sum = Avx2.Add(sum, Avx2.ConvertToVector256Int16(Ssse3.Abs(Sse2.LoadVector128(weights + t * channels + c))).AsInt16());
+            for (int h = 0; h < 2; h++)
+            {
+                Vector256<float> sumAbs = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(h == 0 ? sum.GetLower() : sum.GetUpper()));
+                Vector256<float> b = noBias ? Vector256<float>.Zero : Avx.And(Avx.ConvertToVector256Single(Avx.LoadVector256(bias + c + 8 * h)), absMask);
+                Vector256<float> bound = Avx.Multiply(Avx.Add(b, Avx.Multiply(sumAbs, f)), Avx.And(Avx.LoadVector256(scales + c + 8 * h), absMask));
+                // Not-less-than also catches NaN.
+                if (Avx.MoveMask(Avx.Compare(bound, limit, FloatComparisonMode.UnorderedNotLessThanNonSignaling)) != 0) return false;
+            }
+        }
+        for (; c < channels; c++)
+        {
+            int sumAbs = 0;
+            for (int t = 0; t < taps; t++) sumAbs += Math.Abs((int)weights[t * channels + c]);
+            float b = noBias ? 0f : MathF.Abs(bias[c]);
+            if (!((b + sumAbs * factor) * MathF.Abs(scales[c]) < Limit)) return false;
+        }
+        return true;
+    }
+
     /// <summary>
     /// The shared requantization (<see cref="Requantization"/>) of 32 accumulators in quad order, stored in byte
     /// order. Only the upper clamp is done in float (it keeps VCVTPS2DQ in range); the lower one is done on the
     /// bytes: below it, the conversion and the saturating packs and zero-point add are all monotonic and give a
     /// value at or under the lower bound, so VPMAXUB/VPMAXSB then yield exactly the bound, as the float clamp would.
+    /// With <see cref="SkipHighClamp"/> (when <see cref="FitsWithoutHighClamp"/> holds) the upper clamp goes to the
+    /// bytes too, by the same argument: the float clamp is then only needed when a product could leave int32.
     /// </summary>
     internal readonly struct Epilogue(float hi, int zeroPoint, int min, int max)
     {
@@ -354,25 +410,30 @@ internal static unsafe class DepthwiseConvX86Rows
         private readonly Vector256<byte> _min = Vector256.Create((byte)min), _max = Vector256.Create((byte)max);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector256<int> Round(Vector256<int> acc, float* scale) =>
-            Avx.ConvertToVector256Int32(Avx.Min(_hi, Avx.Multiply(Avx.ConvertToVector256Single(acc), Avx.LoadVector256(scale))));
+        private Vector256<int> Round<TClamp>(Vector256<int> acc, float* scale) where TClamp : struct
+        {
+            Vector256<float> v = Avx.Multiply(Avx.ConvertToVector256Single(acc), Avx.LoadVector256(scale));
+            if (typeof(TClamp) == typeof(ClampHigh)) v = Avx.Min(_hi, v);
+            return Avx.ConvertToVector256Int32(v);
+        }
 
         /// <summary>The 32 requantized output bytes, in byte order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector256<byte> Pack<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale) where T : unmanaged
+        public Vector256<byte> Pack<T, TClamp>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale)
+            where T : unmanaged where TClamp : struct
         {
-            Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a0, scale), Round(a1, scale + 8)), _zp);
-            Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round(a2, scale + 16), Round(a3, scale + 24)), _zp);
+            Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a0, scale), Round<TClamp>(a1, scale + 8)), _zp);
+            Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a2, scale + 16), Round<TClamp>(a3, scale + 24)), _zp);
             return typeof(T) == typeof(byte)
                 ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
                 : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store<T>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale,
-            T* dst, T* tail, int j, int rowBytes) where T : unmanaged
+        public void Store<T, TClamp>(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3, float* scale,
+            T* dst, T* tail, int j, int rowBytes) where T : unmanaged where TClamp : struct
         {
-            Vector256<byte> bytes = Pack<T>(a0, a1, a2, a3, scale);
+            Vector256<byte> bytes = Pack<T, TClamp>(a0, a1, a2, a3, scale);
             if (j + 32 <= rowBytes)
             {
                 Avx.Store((byte*)(dst + j), bytes);

@@ -212,28 +212,57 @@ internal sealed class FloatConv2DKernel : OpKernel, IParallelWork, Execution.INh
     }
 
     /// <summary>im2col rows for output pixels [r0, r1) and group g: taps in (ky, kx) order, each C/g channels, zeros outside the image.</summary>
-    private void Gather(int r0, int r1, int g, Span<float> cols)
+    private unsafe void Gather(int r0, int r1, int g, Span<float> cols)
     {
         var w = _window;
-        var input = In;
-        int outW = w.OutputWidth, c = _channels, cg = _cg;
-        for (int r = r0; r < r1; r++)
+        int outW = w.OutputWidth, c = _channels, cg = _cg, kw = w.KernelWidth;
+        // In NHWC a kernel row of an ungrouped, undilated convolution is kw x C consecutive floats: inside the
+        // image it is one copy (a 3x3 RGB stem: 3 copies of 9 floats per pixel instead of 9 of 3).
+        bool rowsContiguous = cg == c && w.DilationWidth == 1;
+        int rowFloats = kw * cg;
+        fixed (float* image = In)
+        fixed (float* columns = cols)
         {
-            int b = r / _outPixels, p = r % _outPixels, oh = p / outW, ow = p % outW;
-            var row = cols.Slice((r - r0) * _kg, _kg);
-            int t = 0;
-            for (int ky = 0; ky < w.KernelHeight; ky++)
+            for (int r = r0; r < r1; r++)
             {
-                int ih = oh * w.StrideHeight - w.PadTop + ky * w.DilationHeight;
-                for (int kx = 0; kx < w.KernelWidth; kx++, t++)
+                int b = r / _outPixels, p = r % _outPixels, oh = p / outW, ow = p % outW;
+                float* row = columns + (long)(r - r0) * _kg;
+                int iw0 = ow * w.StrideWidth - w.PadLeft;
+                bool inside = iw0 >= 0 && iw0 + (kw - 1) * w.DilationWidth < _width;
+                for (int ky = 0; ky < w.KernelHeight; ky++, row += rowFloats)
                 {
-                    int iw = ow * w.StrideWidth - w.PadLeft + kx * w.DilationWidth;
-                    var dst = row.Slice(t * cg, cg);
-                    if ((uint)ih >= (uint)_height || (uint)iw >= (uint)_width) dst.Clear();
-                    else input.Slice(((b * _height + ih) * _width + iw) * c + g * cg, cg).CopyTo(dst);
+                    int ih = oh * w.StrideHeight - w.PadTop + ky * w.DilationHeight;
+                    if ((uint)ih >= (uint)_height)
+                    {
+                        new Span<float>(row, rowFloats).Clear();
+                        continue;
+                    }
+                    float* line = image + ((long)(b * _height + ih) * _width) * c + g * cg;
+                    if (rowsContiguous && inside)
+                    {
+                        Copy(line + (long)iw0 * c, row, rowFloats);
+                        continue;
+                    }
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int iw = iw0 + kx * w.DilationWidth;
+                        if ((uint)iw >= (uint)_width) new Span<float>(row + kx * cg, cg).Clear();
+                        else Copy(line + (long)iw * c, row + kx * cg, cg);
+                    }
                 }
             }
         }
+    }
+
+    private static unsafe void Copy(float* src, float* dst, int count)
+    {
+        // Stems copy a handful of floats at a time, where a loop beats a call to memmove.
+        if (count <= 16)
+        {
+            for (int i = 0; i < count; i++) dst[i] = src[i];
+            return;
+        }
+        new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
     }
 
     /// <summary>Output pixels [r0, r1) (over the whole batch) from the NHWC buffer into the NCHW output.</summary>

@@ -85,6 +85,7 @@ public static class DepthwiseChecks
     {
         checks.Add(new("kernels", "depthwise.u8.paths-match-scalar", () => PathsMatch<byte>(QuantsU8, 0x3d1)));
         checks.Add(new("kernels", "depthwise.s8.paths-match-scalar", () => PathsMatch<sbyte>(QuantsS8, 0x3d2)));
+        checks.Add(new("kernels", "depthwise.out-of-int32-products-match-scalar", OutOfInt32Products));
         checks.Add(new("kernels", "depthwise.row-split-is-invisible", RowSplit));
         checks.Add(new("kernels", "depthwise.scalar-matches-real-conv", ScalarMatchesRealConv));
         checks.Add(new("kernels", "depthwise.bad-arguments-are-named", BadArguments));
@@ -159,6 +160,45 @@ public static class DepthwiseChecks
             table.DepthwiseConv(g, channels, (byte[])(object)input, zpIn, weights, bias, scales, output, (byte[])(object)destination, rowStart, rowCount);
         else
             table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, rowStart, rowCount);
+    }
+
+    /// <summary>
+    /// Scales and biases so large that acc * scale leaves int32 (and an infinite scale), against the scalar reference.
+    /// The x86 kernels drop the float upper clamp when it provably cannot matter; here it must be kept, on every
+    /// x86 kernel: pixel pairs (3x3 s1, C = 32), kernel rows (s2, C = 64; s1, C = 16), flat quads (5x5, C = 24).
+    /// </summary>
+    private static void OutOfInt32Products()
+    {
+        var rng = Rng(0x3d5);
+        foreach (var (g, channels) in new[] { (new WindowGeometry(5, 6, 3, 1, 1), 32), (new WindowGeometry(7, 7, 3, 2, 1), 64),
+                     (new WindowGeometry(5, 7, 3, 1, 1), 16), (new WindowGeometry(6, 6, 5, 1, 2), 24) })
+        {
+            int taps = g.KernelHeight * g.KernelWidth, outCount = g.OutputHeight * g.OutputWidth * channels;
+            var weights = SBytes(rng, taps * channels);
+            var bias = Ints(rng, channels, -(1 << 30), 1 << 30);
+            bias[1] = int.MaxValue - 5;
+            bias[2] = int.MinValue + 5;
+            var scales = new float[channels];
+            for (int c = 0; c < channels; c++) scales[c] = (float)Math.Pow(10, 2 + rng.NextDouble() * 6);
+            scales[3] = float.PositiveInfinity;
+            scales[4] = 1e-30f;
+            var inputU8 = MakeInput<byte>(rng, g.InputHeight * g.InputWidth * channels);
+            var inputS8 = MakeInput<sbyte>(rng, inputU8.Length);
+            var expectedU8 = new byte[outCount];
+            var expectedS8 = new sbyte[outCount];
+            Run(Reference, g, channels, inputU8, 77, weights, bias, scales, QuantizedOutput.U8(100).Relu(), expectedU8, 0, g.OutputHeight);
+            Run(Reference, g, channels, inputS8, -3, weights, bias, scales, QuantizedOutput.S8(-5), expectedS8, 0, g.OutputHeight);
+            Expect.True(expectedU8.Contains((byte)255) && expectedU8.Contains((byte)100), "the case saturates both ways");
+            foreach (var table in VectorTables)
+            {
+                var actualU8 = new byte[outCount];
+                var actualS8 = new sbyte[outCount];
+                Run(table, g, channels, inputU8, 77, weights, bias, scales, QuantizedOutput.U8(100).Relu(), actualU8, 0, g.OutputHeight);
+                Run(table, g, channels, inputS8, -3, weights, bias, scales, QuantizedOutput.S8(-5), actualS8, 0, g.OutputHeight);
+                Expect.SequenceEqual<byte>(expectedU8, actualU8, $"{table.Name} huge products u8, {g.KernelHeight}x{g.KernelWidth} s{g.StrideHeight} C = {channels}");
+                Expect.SequenceEqual<sbyte>(expectedS8, actualS8, $"{table.Name} huge products s8, {g.KernelHeight}x{g.KernelWidth} s{g.StrideHeight} C = {channels}");
+            }
+        }
     }
 
     private static void RowSplit()
