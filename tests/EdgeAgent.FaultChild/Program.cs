@@ -7,6 +7,10 @@ namespace EdgeAgent.FaultChild;
 /// <c>reservoir-writer DB SEED</c>: offers windows and labels some, writing each synchronously, forever.
 /// <c>model-swapper ROOT SEED</c>: installs and activates ever newer model versions (keep 3), forever.
 /// Both print "ready" once the first durable write is done, so the parent knows there is something to keep.
+/// <c>reservoir-age DB CAPACITY SEEN WINDOW_FLOATS CHANNELS EMBEDDING_WIDTH MODEL_VERSION</c> (not a crash test: the
+/// daemon benchmark's preparation) offers windows to the reservoir at DB until it has seen SEEN of them, through the
+/// daemon's own <see cref="LiteDbReservoir"/> and its Algorithm R, writing every window it keeps, so that the
+/// database is what a device that has run that long leaves: full, with admission probability CAPACITY/SEEN.
 /// </summary>
 public static class Program
 {
@@ -14,7 +18,9 @@ public static class Program
     {
         if (args is ["reservoir-writer", var db, var seed]) return WriteReservoir(db, int.Parse(seed));
         if (args is ["model-swapper", var root, var swapSeed]) return SwapModels(root, int.Parse(swapSeed));
-        Console.Error.WriteLine("usage: reservoir-writer DB SEED | model-swapper ROOT SEED");
+        if (args is ["reservoir-age", var aged, var capacity, var seen, var windowFloats, var channels, var width, var version])
+            return AgeReservoir(aged, int.Parse(capacity), long.Parse(seen), int.Parse(windowFloats), int.Parse(channels), int.Parse(width), version);
+        Console.Error.WriteLine("usage: reservoir-writer DB SEED | model-swapper ROOT SEED | reservoir-age DB CAPACITY SEEN WINDOW_FLOATS CHANNELS EMBEDDING_WIDTH MODEL_VERSION");
         return 2;
     }
 
@@ -41,6 +47,33 @@ public static class Program
                 announced = true;
             }
         }
+    }
+
+    private static int AgeReservoir(string path, int capacity, long seen, int windowFloats, int channels, int width, string version)
+    {
+        using var reservoir = new LiteDbReservoir(new ReservoirSettings(path, capacity, LabelledCapacity: 2000, HeldOutFraction: 0.2, QuotaBytes: 512L << 20));
+        var random = new Random(1);
+        var window = new float[windowFloats];
+        var embedding = new float[width];
+        string[] classes = ["idle", "normal", "imbalance", "misalignment", "bearing"];
+        // Offered windows are timestamped as if sampled every 128 ms up to now.
+        var start = DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(128.0 * (seen - reservoir.Seen));
+        long written = 0;
+        while (reservoir.Seen < seen)
+        {
+            for (int k = 0; k < window.Length; k++) window[k] = (float)(random.NextDouble() * 2 - 1);
+            for (int k = 0; k < embedding.Length; k++) embedding[k] = (float)random.NextDouble() * 4;
+            var end = start + TimeSpan.FromMilliseconds(128.0 * reservoir.Seen);
+            reservoir.Offer(new ReservoirOffer(end.AddMilliseconds(-256), end, version, channels, classes[random.Next(classes.Length)], 0.9f), window, embedding);
+            written += reservoir.Flush(); // synchronous: nothing is dropped for a writer that is behind
+        }
+        var stats = reservoir.GetStats();
+        var problems = reservoir.CheckConsistency();
+        Console.Out.WriteLine($"reservoir {path}: seen {stats.Seen}, {stats.Unlabelled} unlabelled samples (capacity {capacity}), {written} written now, {stats.SizeBytes} bytes on disk, {problems.Count} consistency problems");
+        foreach (string problem in problems) Console.Error.WriteLine(problem);
+        // Not necessarily capacity samples: a window Algorithm R kept while the daemon's writer was behind was dropped,
+        // leaving its slot empty until a later admission lands on it, as on a device.
+        return problems.Count == 0 ? 0 : 1;
     }
 
     private static int SwapModels(string root, int seed)

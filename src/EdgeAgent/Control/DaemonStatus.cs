@@ -24,6 +24,11 @@ public sealed record DaemonStatus
     public string? LastPrediction { get; init; }
     public long ReservoirSamples { get; init; }
     public long ReservoirLabelled { get; init; }
+    /// <summary>Windows offered to the reservoir over its whole life (Algorithm R's n: a new window is kept with probability capacity/n).</summary>
+    public long ReservoirSeen { get; init; }
+    /// <summary>Unlabelled windows written since start, and the managed bytes the writer allocated for them.</summary>
+    public long ReservoirWrites { get; init; }
+    public long ReservoirWriteAllocatedBytes { get; init; }
     /// <summary>From the process's start to the first finished inference (start-up, model load, first window).</summary>
     public double? FirstInferenceMs { get; init; }
     /// <summary>Cumulative managed bytes allocated by the inference loop; see <c>PipelineMetrics.InferenceAllocatedBytes</c>.</summary>
@@ -58,7 +63,14 @@ public sealed record DaemonStatus
         ["dropped"] = new JsonObject { ["samples"] = DroppedSamples, ["windows"] = DroppedWindows },
         ["last_update"] = LastModelUpdate?.ToString("O"),
         ["last_prediction"] = LastPrediction,
-        ["reservoir"] = new JsonObject { ["samples"] = ReservoirSamples, ["labelled"] = ReservoirLabelled },
+        ["reservoir"] = new JsonObject
+        {
+            ["samples"] = ReservoirSamples,
+            ["labelled"] = ReservoirLabelled,
+            ["seen"] = ReservoirSeen,
+            ["writes"] = ReservoirWrites,
+            ["write_alloc_bytes"] = ReservoirWriteAllocatedBytes,
+        },
         ["performance"] = new JsonObject
         {
             ["first_inference_ms"] = FirstInferenceMs is double ms ? Math.Round(ms, 1) : null,

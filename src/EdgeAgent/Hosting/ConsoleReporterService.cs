@@ -44,8 +44,7 @@ internal sealed class ConsoleReporterService(
                 long now = time.GetTimestamp();
                 bool changed = !string.Equals(r.StableLabel, lastStable, StringComparison.Ordinal);
                 if (!changed && lastPrinted != 0 && time.GetElapsedTime(lastPrinted, now) < PrintInterval) continue;
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"infer #{r.Sequence,-6} {r.WindowEnd:HH:mm:ss.fff}  {r.StableLabel,-14} {r.SmoothedScore:0.00}   raw {r.RawLabel ?? "#" + r.RawClass,-14} {r.RawScore:0.00}  {r.LatencyMs,8:0.000} ms  model {r.ModelVersion}{Since(unprinted)}"));
+                WriteInference(output, r, unprinted);
                 lastPrinted = now;
                 lastStable = r.StableLabel;
                 unprinted = 0;
@@ -57,7 +56,32 @@ internal sealed class ConsoleReporterService(
         await printEvents.ConfigureAwait(false);
     }
 
-    private static string Since(long windows) => windows > 1 ? $"  ({windows} windows since the last line)" : "";
+    // The line is formatted into a reused buffer: printing costs no string per line (the live view runs for days
+    // in the foreground of a demo, and it is part of what the daemon benchmark measures).
+    private char[] _line = new char[256];
+
+    private void WriteInference(TextWriter output, in InferenceRecord r, long unprinted)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        while (true)
+        {
+            var line = _line.AsSpan();
+            bool fits = r.RawLabel is { } raw
+                ? line.TryWrite(inv, $"infer #{r.Sequence,-6} {r.WindowEnd:HH:mm:ss.fff}  {r.StableLabel,-14} {r.SmoothedScore:0.00}   raw {raw,-14} {r.RawScore:0.00}  {r.LatencyMs,8:0.000} ms  model {r.ModelVersion}", out int written)
+                : line.TryWrite(inv, $"infer #{r.Sequence,-6} {r.WindowEnd:HH:mm:ss.fff}  {r.StableLabel,-14} {r.SmoothedScore:0.00}   raw #{r.RawClass,-13} {r.RawScore:0.00}  {r.LatencyMs,8:0.000} ms  model {r.ModelVersion}", out written);
+            if (fits && unprinted > 1)
+            {
+                fits = line[written..].TryWrite(inv, $"  ({unprinted} windows since the last line)", out int more);
+                written += more;
+            }
+            if (fits)
+            {
+                output.WriteLine(line[..written]);
+                return;
+            }
+            _line = new char[_line.Length * 2]; // long class names or version: grows once
+        }
+    }
 
     private async Task PrintEvents(TextWriter output, CancellationToken stoppingToken)
     {

@@ -43,14 +43,15 @@ public sealed class EventPublisher
     }
 
     /// <summary>Sends now when online and the outbox is empty; otherwise queues behind what is already waiting.</summary>
-    public async Task SendAsync(string topic, byte[] payload, CancellationToken cancellationToken = default)
+    /// <remarks>The payload is read before the returned task completes and not kept (the outbox copies it), so it may come from a reused buffer.</remarks>
+    public async Task SendAsync(string topic, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_outbox.Count == 0 && await _connection.PublishAsync(new OutboundMessage(topic, payload, Qos: 1), cancellationToken).ConfigureAwait(false))
+            if (_outbox.Count == 0 && await _connection.PublishAsync(topic, payload, qos: 1, retain: false, cancellationToken: cancellationToken).ConfigureAwait(false))
                 return;
-            _outbox.Enqueue(topic, payload);
+            _outbox.Enqueue(topic, payload.Span);
         }
         finally
         {

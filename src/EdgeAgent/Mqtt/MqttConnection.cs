@@ -101,32 +101,39 @@ public sealed class MqttConnection : IAsyncDisposable
     }
 
     /// <summary>Publishes when connected; false when offline or when the broker did not take it.</summary>
-    public async Task<bool> PublishAsync(OutboundMessage message, CancellationToken cancellationToken = default)
+    public Task<bool> PublishAsync(OutboundMessage message, CancellationToken cancellationToken = default) =>
+        PublishAsync(message.Topic, message.Payload, message.Qos, message.Retain, message.CorrelationData, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PublishAsync(OutboundMessage, CancellationToken)"/> without the message record. The payload is only read
+    /// until the returned task completes (sent at QoS 0, acknowledged at QoS 1), so a caller may publish from a buffer it
+    /// reuses afterwards: the telemetry batches do, which spares a copy of every batch.
+    /// </summary>
+    public async Task<bool> PublishAsync(string topic, ReadOnlyMemory<byte> payload, int qos, bool retain, byte[]? correlationData = null,
+        CancellationToken cancellationToken = default)
     {
         if (!_client.IsConnected) return false;
-        var builder = new MqttApplicationMessageBuilder()
-            .WithTopic(message.Topic)
-            .WithPayload(WholeArray(message.Payload))
-            .WithQualityOfServiceLevel(message.Qos >= 1 ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce)
-            .WithRetainFlag(message.Retain);
-        if (message.CorrelationData is not null && Protocol == "5") builder.WithCorrelationData(message.CorrelationData);
+        // Built directly rather than with MqttApplicationMessageBuilder: one object per message, and the payload is
+        // wrapped (a ReadOnlySequence over the caller's memory), never copied.
+        var message = new MqttApplicationMessage
+        {
+            Topic = topic,
+            Payload = new ReadOnlySequence<byte>(payload),
+            QualityOfServiceLevel = qos >= 1 ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce,
+            Retain = retain,
+        };
+        if (correlationData is not null && Protocol == "5") message.CorrelationData = correlationData;
         try
         {
-            var result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+            var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
             return result.IsSuccess || result.ReasonCode == MqttClientPublishReasonCode.NoMatchingSubscribers;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _logger.LogDebug("publishing to {Topic} failed: {Error}", message.Topic, e.Message);
+            _logger.LogDebug("publishing to {Topic} failed: {Error}", topic, e.Message);
             return false;
         }
     }
-
-    // A payload that is a whole array (telemetry batches, events) goes out as is; MQTTnet only reads it.
-    private static byte[] WholeArray(ReadOnlyMemory<byte> payload) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : payload.ToArray();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -10,8 +10,8 @@ namespace EdgeAgent.Daemon.Mqtt;
 /// Inference results and metrics arrive at sensor rate; the broker gets one batch per interval at most. The buffer
 /// between is bounded and drops the oldest sample when full, counting it, so a slow broker never slows inference
 /// (<see cref="Post(in InferenceRecord)"/> never blocks) and never grows memory. Inference records wait as structs
-/// and are written straight into one reused UTF-8 buffer at flush time, so the only allocation per batch is its
-/// payload (which the outbox may keep while offline).
+/// and are written straight into one reused UTF-8 buffer at flush time, which is published from in place (the outbox
+/// copies it only while offline): a batch costs no payload array, whatever its size.
 /// </summary>
 public sealed class TelemetryBatcher
 {
@@ -20,7 +20,8 @@ public sealed class TelemetryBatcher
     private readonly TimeSpan _interval;
     private readonly int _batchMax;
     private readonly Channel<Item> _buffer;
-    private readonly object _writing = new();
+    // One flush at a time (the periodic one, the final one at stop): the buffer is published from in place.
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly ArrayBufferWriter<byte> _payload = new(4096);
     private readonly Utf8JsonWriter _json;
     private long _dropped, _sentBatches;
@@ -57,33 +58,38 @@ public sealed class TelemetryBatcher
     /// <summary>Sends what is buffered as one message <c>{"ts", "dropped", "items": [...]}</c>; nothing when empty.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        byte[]? payload = Serialize();
-        if (payload is null) return;
-        await _publisher.SendAsync(_topic, payload, cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _sentBatches);
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!Serialize()) return;
+            await _publisher.SendAsync(_topic, _payload.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _sentBatches);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
     }
 
-    private byte[]? Serialize()
+    /// <summary>Writes what is buffered into the payload buffer (under <c>_flushing</c>); false when there is nothing.</summary>
+    private bool Serialize()
     {
-        lock (_writing)
+        if (!_buffer.Reader.TryPeek(out _)) return false;
+        _payload.ResetWrittenCount();
+        _json.Reset(_payload);
+        _json.WriteStartObject();
+        _json.WriteString("ts", DateTimeOffset.UtcNow);
+        _json.WriteNumber("dropped", Dropped);
+        _json.WriteStartArray("items");
+        for (int n = 0; n < _batchMax && _buffer.Reader.TryRead(out var item); n++)
         {
-            if (!_buffer.Reader.TryPeek(out _)) return null;
-            _payload.ResetWrittenCount();
-            _json.Reset(_payload);
-            _json.WriteStartObject();
-            _json.WriteString("ts", DateTimeOffset.UtcNow);
-            _json.WriteNumber("dropped", Dropped);
-            _json.WriteStartArray("items");
-            for (int n = 0; n < _batchMax && _buffer.Reader.TryRead(out var item); n++)
-            {
-                if (item.Json is { } json) json.WriteTo(_json);
-                else item.Record.WriteJson(_json);
-            }
-            _json.WriteEndArray();
-            _json.WriteEndObject();
-            _json.Flush();
-            return _payload.WrittenSpan.ToArray();
+            if (item.Json is { } json) json.WriteTo(_json);
+            else item.Record.WriteJson(_json);
         }
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+        _json.Flush();
+        return true;
     }
 
     private readonly record struct Item(JsonObject? Json, InferenceRecord Record);

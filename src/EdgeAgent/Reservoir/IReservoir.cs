@@ -59,6 +59,8 @@ public sealed record ReservoirSample(
     DateTimeOffset? LabelledAt,
     bool HeldOut);
 
+/// <param name="Writes">Unlabelled windows written since the reservoir was opened.</param>
+/// <param name="WriteAllocatedBytes">Managed bytes those writes allocated on the writer's thread (LiteDB's transactions).</param>
 public sealed record ReservoirStats(
     long Unlabelled,
     long Labelled,
@@ -67,4 +69,6 @@ public sealed record ReservoirStats(
     long SizeBytes,
     long QuotaBytes,
     IReadOnlyDictionary<string, long> PerClass,
-    long Dropped);
+    long Dropped,
+    long Writes = 0,
+    long WriteAllocatedBytes = 0);

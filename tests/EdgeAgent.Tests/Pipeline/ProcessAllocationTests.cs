@@ -59,12 +59,16 @@ public class ProcessAllocationTests(ITestOutputHelper output)
                 await Task.Delay(50);
             }
             await Task.Delay(1000);
+            using var sampler = new AllocationSampler();
+            sampler.Start();
             long inferences0 = metrics.Inferences, bytes0 = GC.GetTotalAllocatedBytes(precise: true);
             await Task.Delay(6000);
             long inferences = metrics.Inferences - inferences0, bytes = GC.GetTotalAllocatedBytes(precise: true) - bytes0;
             Assert.True(inferences > 100, $"{inferences} inferences in 6 s");
             double perInference = (double)bytes / inferences;
+            sampler.Stop();
             output.WriteLine($"{reservoir}: {bytes} bytes over {inferences} inferences, {perInference:F0} per inference");
+            foreach (string line in sampler.Top(25)) output.WriteLine("  " + line);
             return perInference;
         }
         finally

@@ -119,6 +119,51 @@ public class LiteDbReservoirTests
     }
 
     [Fact]
+    public void UnlabelledEmbeddingsAreStoredAsFloat16ExceptWhatFloat16CannotHold()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("r.db");
+        var embedding = new float[512];
+        for (int k = 0; k < embedding.Length; k++) embedding[k] = MathF.Sin(k * 0.37f) * 40 + k * 0.01f;
+        float[] huge = [1f, 70_000f, -3f];
+        using (var r = new LiteDbReservoir(new ReservoirSettings(path, 10, 10, 0, 64L << 20)))
+        {
+            r.Offer(OfferAt(1), [1, 1, 1, 1], embedding);
+            r.Offer(OfferAt(2), [2, 2, 2, 2], huge);
+            r.Flush();
+            var stats = r.GetStats();
+            Assert.Equal(2, stats.Writes);
+            Assert.True(stats.WriteAllocatedBytes > 0, "the writer's allocation is counted");
+        }
+        using (var r = new LiteDbReservoir(new ReservoirSettings(path, 10, 10, 0, 64L << 20)))
+        {
+            var stored = r.ReadUnlabelled().ToDictionary(s => (int)s.Window[0]);
+            Assert.Equal(embedding.Length, stored[1].Embedding.Length);
+            for (int k = 0; k < embedding.Length; k++)
+                Assert.True(Math.Abs(stored[1].Embedding[k] - embedding[k]) <= Math.Abs(embedding[k]) / 1024 + 1e-6,
+                    $"embedding[{k}] {embedding[k]} read back as {stored[1].Embedding[k]}: beyond float16's rounding");
+            Assert.Equal(huge, stored[2].Embedding); // beyond float16's range: stored as float32, exactly
+            Assert.Empty(r.CheckConsistency());
+            // A stored float16 sample that is labelled keeps its encoding and still reads back.
+            Assert.True(r.Label(stored[1].Id, "imbalance"));
+            Assert.Equal(stored[1].Embedding, r.ReadLabelled(false).Single().Embedding);
+            Assert.Empty(r.CheckConsistency());
+        }
+        // Ten windows whose embeddings float16 holds take less disk than ten whose embeddings it cannot hold.
+        Assert.True(DiskBytesOfTen(dir.File("f32.db"), embedding.Select(v => v * 10_000).ToArray()) > DiskBytesOfTen(dir.File("f16.db"), embedding) + 4096);
+    }
+
+    private static long DiskBytesOfTen(string path, float[] embedding)
+    {
+        using (var r = new LiteDbReservoir(new ReservoirSettings(path, 10, 10, 0, 64L << 20)))
+        {
+            for (int i = 0; i < 10; i++) r.Offer(OfferAt(i), [i, i, i, i], embedding);
+            r.Flush();
+        }
+        return new FileInfo(path).Length; // checkpointed on dispose: the data file holds everything
+    }
+
+    [Fact]
     public void LabellingBeforeAnyWindowIsAClearError()
     {
         using var dir = new TempDirectory();
