@@ -4,8 +4,9 @@ namespace EdgeAgent.Kernels;
 
 /// <summary>
 /// Quantized 2-D convolution on QGEMM (NHWC, see <see cref="Conv2DShape"/>): weights packed once per group;
-/// a pointwise (1x1, stride 1, unpadded) convolution multiplies the input directly, every other one first
-/// gathers each output pixel's receptive field into a caller-provided scratch row (im2col), padding with the
+/// a pointwise (1x1, stride 1, unpadded) convolution multiplies the input directly; on AVX-VNNI, symmetric weights
+/// over a multiple of 4 channels per group go through an indirect GEMM (<see cref="QConvIndirect"/>, no im2col);
+/// every other one first gathers each output pixel's receptive field into a caller-provided scratch row (im2col), padding with the
 /// input zero point, so padded taps contribute exactly zero. Groups are separate GEMMs writing their
 /// channel range of the output. On one thread the gathering goes a block of output pixels at a time, right
 /// before the block is multiplied, so it stays in cache; with a pool each worker does the same with its own blocks. Depthwise convolutions have their own direct kernels; this class runs them
@@ -80,6 +81,11 @@ public sealed class QConv2D
             {
                 var a = input.With(input.Data.Slice(g * cg), input.Rows, input.Stride);
                 QGemm.Run(a, _groups[g], groupOut, groupBias, groupZb, pool);
+                continue;
+            }
+            if (QConvIndirect.Supports(Table, s) && groupZb.IndexOfAnyExcept(0) < 0)
+            {
+                for (int b = 0; b < s.Batch; b++) QConvIndirect.Run(s, _groups[g], input, b, g, groupOut, groupBias, pool);
                 continue;
             }
             for (int b = 0; b < s.Batch; b++)

@@ -48,7 +48,7 @@ internal static unsafe class DepthwiseConvNeon
                 {
                     int n = a.GatherTaps(oy, ox, inOffsets, wOffsets);
                     T* dst = output + (oy * outWidth + ox) * channels;
-                    if (grouped && ox + 4 <= outWidth && FullColumns(g, ox) && FullColumns(g, ox + 3))
+                    if (grouped && ox + 4 <= outWidth && g.ColumnsInside(ox, 4))
                     {
                         // The four pixels share the first one's taps, each shifted by one stride of input.
                         int c = 0;
@@ -76,13 +76,6 @@ internal static unsafe class DepthwiseConvNeon
         public readonly Vector128<byte> ZpIn = zpIn;
         public readonly float LoS = loS, HiS = hiS;
         public readonly int ZpOutS = zpOutS, ZpInS = zpInS;
-    }
-
-    /// <summary>Whether output column <paramref name="ox"/> has every column of the window inside the image.</summary>
-    private static bool FullColumns(in WindowGeometry g, int ox)
-    {
-        g.ColumnTaps(ox, out _, out int kxBegin, out int kxEnd);
-        return kxBegin == 0 && kxEnd == g.KernelWidth;
     }
 
     private static void Widen(sbyte* weights, short* wide, int count)

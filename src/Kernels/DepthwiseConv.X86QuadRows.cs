@@ -190,32 +190,57 @@ internal static unsafe class DepthwiseConvX86QuadRows
         private void Build(int iy, byte* quad)
         {
             int c = _channels;
-            DepthwiseConvX86Rows.FillSlot(_slot, _input + iy * _width * c, _width, c, _padLeft, 1, _slotBytes, _slotBytes, _zp, _flip);
+            byte* row = _input + iy * _width * c;
             bool k2 = _kw > 1, k3 = _kw > 2, k4 = _kw > 3;
             if (_stride == 1)
             {
+                DepthwiseConvX86Rows.FillSlot(_slot, row, _width, c, _padLeft, 1, _slotBytes, _slotBytes, _zp, _flip);
                 for (int b = 0; b < _blocks; b++)
-                    Interleave(_slot + b * 32, c, k2, k3, k4, quad + b * 128);
+                    Interleave(_slot + b * 32, c, k2, k3, k4, false, quad + b * 128);
                 return;
             }
             // C is a multiple of 32: each output block lies in one pixel, whose window starts s pixels after the last.
+            // Windows inside the row are interleaved straight from the input: copying the whole row into a padded
+            // slot first cost a third of the build (each input row feeds only 1.5 output rows at stride 2). Only
+            // the border windows get a zero-point-padded copy of their own KW pixels.
             int step = _stride * c, b2 = 0;
-            for (int ox = 0; ox < _outWidth; ox++)
+            for (int ox = 0, start = -_padLeft; ox < _outWidth; ox++, start += _stride)
             {
-                byte* src = _slot + ox * step;
+                bool inside = start >= 0 && start + _kw <= _width;
+                byte* src = inside ? row + start * c : FillWindow(row, start);
+                bool flip = inside && _flip;
                 for (int j = 0; j < c; j += 32, b2++)
-                    Interleave(src + j, c, k2, k3, k4, quad + b2 * 128);
+                    Interleave(src + j, c, k2, k3, k4, flip, quad + b2 * 128);
             }
         }
 
+        /// <summary>The KW pixels from input pixel <paramref name="start"/> on, the zero point outside the row, s8 stored as x + 128.</summary>
+        private byte* FillWindow(byte* row, int start)
+        {
+            int c = _channels;
+            for (int kx = 0; kx < _kw; kx++)
+            {
+                int ix = start + kx;
+                if ((uint)ix < (uint)_width) DepthwiseConvX86Rows.Copy(_slot + kx * c, row + ix * c, c, _flip);
+                else Unsafe.InitBlockUnaligned(_slot + kx * c, _zp, (uint)c);
+            }
+            return _slot;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Interleave(byte* src, int c, bool k2, bool k3, bool k4, byte* dst)
+        private static void Interleave(byte* src, int c, bool k2, bool k3, bool k4, bool flip, byte* dst)
         {
             // Taps past KW get any bytes (their weights are zero); zeros keep the build simple.
             Vector256<byte> zero = Vector256<byte>.Zero;
-            DepthwiseConvX86Rows.Quads(Avx.LoadVector256(src), k2 ? Avx.LoadVector256(src + c) : zero,
-                k3 ? Avx.LoadVector256(src + 2 * c) : zero, k4 ? Avx.LoadVector256(src + 3 * c) : zero,
-                out var q0, out var q1, out var q2, out var q3);
+            Vector256<byte> a = Avx.LoadVector256(src), b = k2 ? Avx.LoadVector256(src + c) : zero;
+            Vector256<byte> d = k3 ? Avx.LoadVector256(src + 2 * c) : zero, e = k4 ? Avx.LoadVector256(src + 3 * c) : zero;
+            if (flip)
+            {
+                // s8 read straight from the input: stored form x + 128.
+                Vector256<byte> m = Vector256.Create((byte)0x80);
+                a = Avx2.Xor(a, m); b = Avx2.Xor(b, m); d = Avx2.Xor(d, m); e = Avx2.Xor(e, m);
+            }
+            DepthwiseConvX86Rows.Quads(a, b, d, e, out var q0, out var q1, out var q2, out var q3);
             Avx.Store(dst, q0); Avx.Store(dst + 32, q1); Avx.Store(dst + 64, q2); Avx.Store(dst + 96, q3);
         }
     }

@@ -340,7 +340,7 @@ internal static unsafe class DepthwiseConvX86Rows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(byte* dst, byte* src, int n, bool flip)
+    internal static void Copy(byte* dst, byte* src, int n, bool flip)
     {
         byte m = flip ? (byte)0x80 : (byte)0;
         Vector256<byte> m256 = Vector256.Create(m);

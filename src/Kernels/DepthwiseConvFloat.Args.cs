@@ -27,3 +27,19 @@ internal readonly ref struct DepthwiseFloatArgs
         RowEnd = rowEnd;
     }
 }
+
+/// <summary>The channels the vector forms leave over (past the last block of 16), lane by lane as the scalar form.</summary>
+internal static unsafe class DepthwiseFloatRemainder
+{
+    /// <summary>Channels [<paramref name="c"/>, <paramref name="channels"/>) of one output pixel whose <paramref name="n"/> taps are gathered.</summary>
+    public static void Run(float* input, float* weights, float* bias, float* dst, int* inOff, int* wOff, int n, int c, int channels,
+                           bool clamp, float lo, float hi)
+    {
+        for (; c < channels; c++)
+        {
+            float acc = bias != null ? bias[c] : 0f;
+            for (int t = 0; t < n; t++) acc = MathF.FusedMultiplyAdd(input[inOff[t] + c], weights[wOff[t] + c], acc);
+            dst[c] = clamp ? FloatMath.Clamp(acc, lo, hi) : acc;
+        }
+    }
+}

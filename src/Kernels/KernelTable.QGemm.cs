@@ -18,6 +18,7 @@ public sealed unsafe partial class KernelTable
             {
                 Name = "QGemm6x16AvxVnni", Mr = 6, Nr = 16, Kr = 4, KBlock = 4, WeightBytes = 1,
                 SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.FusedBlockWithRowKernel<QGemm6x16AvxVnni, QGemm1x64AvxVnni>,
+                HasIndirectConv = true,
             },
             Isa.Avx512 => new QGemmKernel
             {

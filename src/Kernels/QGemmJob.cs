@@ -107,6 +107,8 @@ internal sealed unsafe class QGemmKernel
     public required int SignedOffset { get; init; }
     /// <summary>What the kernel adds to u8 activations (xor 0x80 = -128) before multiplying.</summary>
     public required int UnsignedOffset { get; init; }
+    /// <summary>Whether k x k convolutions can run as an indirect GEMM on this path (<see cref="QConvIndirect"/>).</summary>
+    public bool HasIndirectConv { get; init; }
     /// <summary>Computes output rows [m0, m1) x panels [p0, p1) of the job.</summary>
     public required delegate*<QGemmJob*, int, int, int, int, void> Block { get; init; }
 }

@@ -99,6 +99,16 @@ public readonly record struct WindowGeometry
     internal void ColumnTaps(int ox, out int ix0, out int kxBegin, out int kxEnd) =>
         Taps(ox, StrideWidth, DilationWidth, PadLeft, KernelWidth, InputWidth, out ix0, out kxBegin, out kxEnd);
 
+    /// <summary>
+    /// Whether output columns <paramref name="ox"/> to <paramref name="ox"/> + <paramref name="count"/> − 1 have every
+    /// column of their window inside the input: their taps are then the first one's, shifted by a stride each.
+    /// </summary>
+    internal bool ColumnsInside(int ox, int count)
+    {
+        int first = ox * StrideWidth - PadLeft, last = (ox + count - 1) * StrideWidth - PadLeft + (KernelWidth - 1) * DilationWidth;
+        return first >= 0 && last < InputWidth;
+    }
+
     private static void Taps(int o, int stride, int dilation, int pad, int kernel, int input, out int i0, out int kBegin, out int kEnd)
     {
         i0 = o * stride - pad;

@@ -32,6 +32,17 @@ public static class ConvChecks
         // K = 2700: 84 output pixels make three 36-row (MR 6) or 36-row (MR 4) im2col blocks, gathered block by
         // block on one thread and one block per worker on the 3-thread pool.
         new(1, 6, 14, 300, 3, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1),
+        // A multiple of 4 channels per group: the indirect GEMM on AVX-VNNI (symmetric weights; the seeds with
+        // weight zero points take im2col). Full and partial 16-column panels, partial last tiles, several pixel
+        // blocks (420 and 144 output pixels against 96- and 78-pixel blocks), strides, asymmetric padding,
+        // dilation, groups, batch, 5x5 and 7x7 taps.
+        new(1, 9, 10, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1),
+        new(1, 11, 9, 16, 20, 3, 3, 2, 2, 1, 1, 1, 1),
+        new(2, 8, 7, 12, 48, 3, 3, 1, 1, PadTop: 0, PadLeft: 2, PadBottom: 2, PadRight: 0, DilationHeight: 2),
+        new(1, 6, 7, 16, 32, 5, 5, 1, 1, 2, 2, 2, 2, Groups: 2),
+        new(1, 20, 21, 4, 17, 3, 3, 1, 1, 1, 1, 1, 1),
+        new(1, 12, 12, 4, 16, 7, 7, 1, 1, 3, 3, 3, 3),
+        new(1, 5, 5, 64, 64, 3, 3, 2, 1, 0, 1, 1, 0),
     ];
 
     private static void RunAll(Isa isa)
@@ -46,10 +57,20 @@ public static class ConvChecks
                 Verify(table, shape, kind, signed: seed % 2 == 0, seed, pool: null);
             }
             Verify(table, shape, QGemmOutputKind.UInt8, signed: false, seed + 500, s_pool.Value);
+            // Symmetric weights (what the indirect GEMM of the AVX-VNNI path takes; the others gather im2col rows the
+            // cases above already check) for every output kind and input sign, and on the pool.
+            if (isa == Isa.AvxVnni && shape.GroupInChannels % 4 == 0 && shape.KernelHeight * shape.KernelWidth > 1)
+            {
+                foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+                    foreach (bool signed in new[] { false, true })
+                        Verify(table, shape, kind, signed, ++seed + 1000, pool: null, symmetricWeights: true);
+                Verify(table, shape, QGemmOutputKind.Int8, signed: true, seed + 2000, s_pool.Value, symmetricWeights: true);
+                Verify(table, shape, QGemmOutputKind.UInt8, signed: false, seed + 2001, s_pool.Value, symmetricWeights: true);
+            }
         }
     }
 
-    private static void Verify(KernelTable table, Conv2DShape s, QGemmOutputKind kind, bool signed, int seed, WorkerPool? pool)
+    private static void Verify(KernelTable table, Conv2DShape s, QGemmOutputKind kind, bool signed, int seed, WorkerPool? pool, bool symmetricWeights = false)
     {
         var rng = new Random(seed);
         int inStride = s.InChannels + seed % 3, pixels = s.Batch * s.Height * s.Width;
@@ -59,7 +80,7 @@ public static class ConvChecks
         var w = new sbyte[s.OutChannels * s.GroupInChannels * s.KernelHeight * s.KernelWidth];
         for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-128, 128);
         int[] bias = seed % 3 == 0 ? [] : Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-50000, 50000)).ToArray();
-        int[] zb = (seed % 4) switch { 0 => [rng.Next(-128, 128)], 1 => Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-128, 128)).ToArray(), _ => [] };
+        int[] zb = symmetricWeights ? [] : (seed % 4) switch { 0 => [rng.Next(-128, 128)], 1 => Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-128, 128)).ToArray(), _ => [] };
         float[] scales = kind == QGemmOutputKind.Int32 ? []
             : Enumerable.Range(0, seed % 2 == 0 ? s.OutChannels : 1).Select(_ => (float)(rng.NextDouble() + 0.1) / (s.GemmK * 128)).ToArray();
         int outZp = kind == QGemmOutputKind.Int8 ? -5 : 7;

@@ -53,6 +53,10 @@ public static class DepthwiseChecks
         yield return new("1x1-3x3-s1-p1-c64", new WindowGeometry(1, 1, 3, 1, 1), 64);
         yield return new("7x6-3x3-s1-asym-c32", new WindowGeometry(7, 6, 3, 3, 1, 1, 2, 2, 0, 1), 32);
         yield return new("4x9-3x3-s1-pad-right-c64", new WindowGeometry(4, 9, 3, 3, 1, 1, 0, 0, 1, 2), 64);
+        // Kernel rows at stride 2 read inner windows straight from the input: windows cut by the right edge
+        // only, and a 3x4 kernel cut on both sides.
+        yield return new("6x8-3x3-s2-right-edge-c32", new WindowGeometry(6, 8, 3, 3, 2, 2, 0, 0, 1, 1), 32);
+        yield return new("7x9-3x4-s2-asym-c64", new WindowGeometry(7, 9, 3, 4, 2, 2, 1, 1, 1, 2), 64);
         // The NEON four-pixel kernel (interior pixels in fours, 16 channels per step): runs of 4 with a single
         // pixel after them, 16 + 8 and 3 x 16 + 1 channels (the one-pixel form takes the rest), stride 2, dilation.
         yield return new("5x19-3x3-s1-p1-c24", new WindowGeometry(5, 19, 3, 1, 1), 24);
