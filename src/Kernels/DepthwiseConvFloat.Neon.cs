@@ -8,50 +8,10 @@ namespace EdgeAgent.Kernels;
 /// over the taps in (ky, kx) order, as in <see cref="DepthwiseConvFloatScalar"/>. Inside the image, four neighbouring
 /// output pixels go together: their taps are gathered once and each weight load feeds four FMLAs.
 /// </summary>
-internal static unsafe class DepthwiseConvFloatNeon
+internal readonly unsafe struct DepthwiseConvFloatNeon : IDepthwiseFloatBlocks
 {
-    public static void Run(in DepthwiseFloatArgs a)
-    {
-        ref readonly var g = ref a.Geometry;
-        int channels = a.Channels, outWidth = g.OutputWidth, taps = g.KernelHeight * g.KernelWidth;
-        Span<int> inOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
-        Span<int> wOffsets = taps <= 128 ? stackalloc int[taps] : new int[taps];
-        bool hasBias = !a.Bias.IsEmpty, clamp = !a.Activation.IsNone;
-        float lo = a.Activation.Min, hi = a.Activation.Max;
-        fixed (float* input = a.Input)
-        fixed (float* weights = a.Weights)
-        fixed (float* bias = a.Bias)
-        fixed (float* output = a.Destination)
-        fixed (int* inOff = inOffsets)
-        fixed (int* wOff = wOffsets)
-        {
-            float* b = hasBias ? bias : null;
-            int step = g.StrideWidth * channels;
-            for (int oy = a.RowStart; oy < a.RowEnd; oy++)
-            {
-                int ox = 0;
-                while (ox < outWidth)
-                {
-                    int n = g.GatherTaps(oy, ox, channels, inOffsets, wOffsets);
-                    float* dst = output + (oy * outWidth + ox) * channels;
-                    if (channels >= 16 && ox + 4 <= outWidth && g.ColumnsInside(ox, 4))
-                    {
-                        int c4 = Four16(input, step, weights, b, dst, inOff, wOff, n, channels, clamp, lo, hi);
-                        for (int p = 0; p < 4; p++)
-                            DepthwiseFloatRemainder.Run(input + p * step, weights, b, dst + p * channels, inOff, wOff, n, c4, channels, clamp, lo, hi);
-                        ox += 4;
-                        continue;
-                    }
-                    int c = Blocks16(input, weights, b, dst, inOff, wOff, n, channels, clamp, lo, hi);
-                    DepthwiseFloatRemainder.Run(input, weights, b, dst, inOff, wOff, n, c, channels, clamp, lo, hi);
-                    ox++;
-                }
-            }
-        }
-    }
-
     /// <summary>16-channel blocks of four output pixels <paramref name="step"/> floats apart; returns the channels done.</summary>
-    private static int Four16(float* input, int step, float* weights, float* bias, float* dst, int* inOff, int* wOff, int n, int channels,
+    public static int Four16(float* input, int step, float* weights, float* bias, float* dst, int* inOff, int* wOff, int n, int channels,
                               bool clamp, float loS, float hiS)
     {
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
@@ -111,7 +71,7 @@ internal static unsafe class DepthwiseConvFloatNeon
         AdvSimd.Store(dst + 12, a3);
     }
 
-    private static int Blocks16(float* input, float* weights, float* bias, float* dst, int* inOff, int* wOff, int n, int channels, bool clamp, float loS, float hiS)
+    public static int Blocks16(float* input, float* weights, float* bias, float* dst, int* inOff, int* wOff, int n, int channels, bool clamp, float loS, float hiS)
     {
         Vector128<float> lo = Vector128.Create(loS), hi = Vector128.Create(hiS);
         int c = 0;
