@@ -136,6 +136,19 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
                 c51 = AvxVnni.MultiplyWideningAndAdd(c51, x5, b1);
             }
         }
+        Finish<TRows, TSink>(o, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>
+    /// A 6x16 tile's accumulators through the sink, the rows grouped as the sink packs them (four, then two, then
+    /// one): shared by this tile and the indirect one (<see cref="QIGemm6x16AvxVnni"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Finish<TRows, TSink>(QGemmTileOutput* o, Vector256<int> c00, Vector256<int> c01, Vector256<int> c10, Vector256<int> c11,
+        Vector256<int> c20, Vector256<int> c21, Vector256<int> c30, Vector256<int> c31, Vector256<int> c40, Vector256<int> c41,
+        Vector256<int> c50, Vector256<int> c51)
+        where TRows : struct, IRowCount where TSink : struct, IQGemmTileSink
+    {
         if (TRows.Value > 3)
         {
             TSink.Rows4(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
@@ -148,6 +161,17 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
         }
         if (TRows.Value > 5) TSink.Rows2(o, 4, c40, c41, c50, c51);
         else if (TRows.Value > 4) TSink.Row(o, 4, c40, c41);
+    }
+
+    /// <summary>
+    /// Four bytes of an A row in every 32-bit lane, s8 flipped to u8 (x + 128): the broadcast operand of the AVX-VNNI
+    /// tiles (pair, indirect, one-row).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<byte> Broadcast<TSigned>(byte* p, Vector256<byte> flip) where TSigned : struct, IFlag
+    {
+        var x = Vector256.Create(*(int*)p).AsByte();
+        return TSigned.Value ? Avx2.Xor(x, flip) : x;
     }
 
     public static bool HasTilePair => QGemm4x32AvxVnni.IsSupported;

@@ -42,59 +42,41 @@ internal static unsafe class QIGemm6x16AvxVnni
                 var b0 = Vector256.Load((sbyte*)b);
                 var b1 = Vector256.Load((sbyte*)b + 32);
                 b += 64;
-                var x = Broadcast<TSigned>(a0 + kk, flip);
+                var x = QGemm6x16AvxVnni.Broadcast<TSigned>(a0 + kk, flip);
                 c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
                 c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
                 if (TRows.Value > 1)
                 {
-                    x = Broadcast<TSigned>(a1 + kk, flip);
+                    x = QGemm6x16AvxVnni.Broadcast<TSigned>(a1 + kk, flip);
                     c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
                     c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
                 }
                 if (TRows.Value > 2)
                 {
-                    x = Broadcast<TSigned>(a2 + kk, flip);
+                    x = QGemm6x16AvxVnni.Broadcast<TSigned>(a2 + kk, flip);
                     c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
                     c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
                 }
                 if (TRows.Value > 3)
                 {
-                    x = Broadcast<TSigned>(a3 + kk, flip);
+                    x = QGemm6x16AvxVnni.Broadcast<TSigned>(a3 + kk, flip);
                     c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
                     c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
                 }
                 if (TRows.Value > 4)
                 {
-                    x = Broadcast<TSigned>(a4 + kk, flip);
+                    x = QGemm6x16AvxVnni.Broadcast<TSigned>(a4 + kk, flip);
                     c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, b0);
                     c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, b1);
                 }
                 if (TRows.Value > 5)
                 {
-                    x = Broadcast<TSigned>(a5 + kk, flip);
+                    x = QGemm6x16AvxVnni.Broadcast<TSigned>(a5 + kk, flip);
                     c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, b0);
                     c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, b1);
                 }
             }
         }
-        if (TRows.Value > 3)
-        {
-            TSink.Rows4(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
-        }
-        else
-        {
-            if (TRows.Value > 1) TSink.Rows2(o, 0, c00, c01, c10, c11);
-            else TSink.Row(o, 0, c00, c01);
-            if (TRows.Value > 2) TSink.Row(o, 2, c20, c21);
-        }
-        if (TRows.Value > 5) TSink.Rows2(o, 4, c40, c41, c50, c51);
-        else if (TRows.Value > 4) TSink.Row(o, 4, c40, c41);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Broadcast<TSigned>(byte* p, Vector256<byte> flip) where TSigned : struct, IFlag
-    {
-        var x = Vector256.Create(*(int*)p).AsByte();
-        return TSigned.Value ? Avx2.Xor(x, flip) : x;
+        QGemm6x16AvxVnni.Finish<TRows, TSink>(o, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 }

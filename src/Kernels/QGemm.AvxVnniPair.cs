@@ -48,14 +48,14 @@ internal static unsafe class QGemm4x32AvxVnni
             var b3 = Vector256.Load((sbyte*)q + 32);
             b += 64;
             q += 64;
-            var x = Broadcast<TSigned>(a0 + kk, flip);
+            var x = QGemm6x16AvxVnni.Broadcast<TSigned>(a0 + kk, flip);
             c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, b0);
             c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, b1);
             c02 = AvxVnni.MultiplyWideningAndAdd(c02, x, b2);
             c03 = AvxVnni.MultiplyWideningAndAdd(c03, x, b3);
             if (TRows.Value > 1)
             {
-                x = Broadcast<TSigned>(a1 + kk, flip);
+                x = QGemm6x16AvxVnni.Broadcast<TSigned>(a1 + kk, flip);
                 c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, b0);
                 c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, b1);
                 c12 = AvxVnni.MultiplyWideningAndAdd(c12, x, b2);
@@ -63,7 +63,7 @@ internal static unsafe class QGemm4x32AvxVnni
             }
             if (TRows.Value > 2)
             {
-                x = Broadcast<TSigned>(a2 + kk, flip);
+                x = QGemm6x16AvxVnni.Broadcast<TSigned>(a2 + kk, flip);
                 c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, b0);
                 c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, b1);
                 c22 = AvxVnni.MultiplyWideningAndAdd(c22, x, b2);
@@ -71,7 +71,7 @@ internal static unsafe class QGemm4x32AvxVnni
             }
             if (TRows.Value > 3)
             {
-                x = Broadcast<TSigned>(a3 + kk, flip);
+                x = QGemm6x16AvxVnni.Broadcast<TSigned>(a3 + kk, flip);
                 c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, b0);
                 c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, b1);
                 c32 = AvxVnni.MultiplyWideningAndAdd(c32, x, b2);
@@ -99,12 +99,5 @@ internal static unsafe class QGemm4x32AvxVnni
         if (TRows.Value > 1) { TSink.Rows2(o0, 0, c00, c01, c10, c11); TSink.Rows2(o1, 0, c02, c03, c12, c13); }
         else { TSink.Row(o0, 0, c00, c01); TSink.Row(o1, 0, c02, c03); }
         if (TRows.Value > 2) { TSink.Row(o0, 2, c20, c21); TSink.Row(o1, 2, c22, c23); }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Broadcast<TSigned>(byte* p, Vector256<byte> flip) where TSigned : struct, IFlag
-    {
-        var x = Vector256.Create(*(int*)p).AsByte();
-        return TSigned.Value ? Avx2.Xor(x, flip) : x;
     }
 }

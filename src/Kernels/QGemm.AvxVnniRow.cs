@@ -32,12 +32,12 @@ internal unsafe struct QGemm1x64AvxVnni : IQGemmRowMicrokernel
         for (int g = sets; g <= groups; g += sets)
         {
             // k-group set s reads A at kk + 4s; unit u belongs to set u / P.
-            var s0 = Broadcast<TSigned>(a + kk, flip);
-            var s1 = sets >= 2 ? Broadcast<TSigned>(a + kk + 4, flip) : s0;
+            var s0 = QGemm6x16AvxVnni.Broadcast<TSigned>(a + kk, flip);
+            var s1 = sets >= 2 ? QGemm6x16AvxVnni.Broadcast<TSigned>(a + kk + 4, flip) : s0;
             var x0 = s0;
             var x1 = p >= 2 ? s0 : s1;
-            var x2 = p == 4 ? s0 : p == 2 ? s1 : Broadcast<TSigned>(a + kk + 8, flip);
-            var x3 = p == 4 ? s0 : p == 2 ? s1 : Broadcast<TSigned>(a + kk + 12, flip);
+            var x2 = p == 4 ? s0 : p == 2 ? s1 : QGemm6x16AvxVnni.Broadcast<TSigned>(a + kk + 8, flip);
+            var x3 = p == 4 ? s0 : p == 2 ? s1 : QGemm6x16AvxVnni.Broadcast<TSigned>(a + kk + 12, flip);
             c0a = AvxVnni.MultiplyWideningAndAdd(c0a, x0, Avx.LoadVector256((sbyte*)q0));
             c0b = AvxVnni.MultiplyWideningAndAdd(c0b, x0, Avx.LoadVector256((sbyte*)q0 + 32));
             c1a = AvxVnni.MultiplyWideningAndAdd(c1a, x1, Avx.LoadVector256((sbyte*)q1));
@@ -54,7 +54,7 @@ internal unsafe struct QGemm1x64AvxVnni : IQGemmRowMicrokernel
         while (left > 0)
         {
             var x = left >= 4
-                ? Broadcast<TSigned>(a + kk, flip)
+                ? QGemm6x16AvxVnni.Broadcast<TSigned>(a + kk, flip)
                 : Flip<TSigned>(Vector256.Create(QGemm6x16AvxVnni.LoadTail(a + kk, left)).AsByte(), flip);
             c0a = AvxVnni.MultiplyWideningAndAdd(c0a, x, Avx.LoadVector256((sbyte*)q0));
             c0b = AvxVnni.MultiplyWideningAndAdd(c0b, x, Avx.LoadVector256((sbyte*)q0 + 32));
@@ -90,10 +90,6 @@ internal unsafe struct QGemm1x64AvxVnni : IQGemmRowMicrokernel
             Avx2.Add(Avx2.Add(c0b, c1b), Avx2.Add(c2b, c3b)).Store(acc + 8);
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Broadcast<TSigned>(byte* p, Vector256<byte> flip) where TSigned : struct, IFlag =>
-        Flip<TSigned>(Vector256.Create(*(int*)p).AsByte(), flip);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Flip<TSigned>(Vector256<byte> x, Vector256<byte> flip) where TSigned : struct, IFlag =>
