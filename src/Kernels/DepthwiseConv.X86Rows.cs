@@ -408,6 +408,9 @@ internal static unsafe class DepthwiseConvX86Rows
         private readonly Vector256<float> _hi = Vector256.Create(hi);
         private readonly Vector256<short> _zp = Vector256.Create((short)zeroPoint);
         private readonly Vector256<byte> _min = Vector256.Create((byte)min), _max = Vector256.Create((byte)max);
+        // Without a fused activation the clamp is the element type's range, which the saturating pack already
+        // gives: a predictable branch then saves two vector instructions of about twenty per 32 outputs.
+        private readonly bool _fullU8 = min == 0 && max == 255, _fullS8 = min == -128 && max == 127;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Vector256<int> Round<TClamp>(Vector256<int> acc, float* scale) where TClamp : struct
@@ -424,9 +427,13 @@ internal static unsafe class DepthwiseConvX86Rows
         {
             Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a0, scale), Round<TClamp>(a1, scale + 8)), _zp);
             Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a2, scale + 16), Round<TClamp>(a3, scale + 24)), _zp);
-            return typeof(T) == typeof(byte)
-                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
-                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
+            if (typeof(T) == typeof(byte))
+            {
+                Vector256<byte> u8 = Avx2.PackUnsignedSaturate(p01, p23);
+                return _fullU8 ? u8 : Avx2.Min(Avx2.Max(u8, _min), _max);
+            }
+            Vector256<sbyte> s8 = Avx2.PackSignedSaturate(p01, p23);
+            return (_fullS8 ? s8 : Avx2.Min(Avx2.Max(s8, _min.AsSByte()), _max.AsSByte())).AsByte();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
