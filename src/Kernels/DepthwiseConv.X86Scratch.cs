@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeAgent.Kernels;
 
@@ -54,4 +56,30 @@ internal readonly unsafe struct DepthwiseX86Scratch
             Unsafe.CopyBlockUnaligned(ExpandedScales + r, scales, (uint)(channels * 4));
         }
     }
+
+    /// <summary>
+    /// Phase ph's bias less zp * sum(w) (<paramref name="c0"/> .. <paramref name="c3"/>: the zero point times the
+    /// weight sums, in accumulator order) and its scales, from the period copies into accumulator order.
+    /// </summary>
+    public void StoreEpilogue(int ph, Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3)
+    {
+        int* b = ExpandedBias + ph * 32, s = (int*)ExpandedScales + ph * 32;
+        var bq = (Vector256<int>*)(Bias + ph * 128);
+        var sq = (Vector256<int>*)(Scales + ph * 128);
+        bq[0] = Avx2.Subtract(InAccumulatorOrder(b, 0), c0);
+        bq[1] = Avx2.Subtract(InAccumulatorOrder(b, 1), c1);
+        bq[2] = Avx2.Subtract(InAccumulatorOrder(b, 2), c2);
+        bq[3] = Avx2.Subtract(InAccumulatorOrder(b, 3), c3);
+        for (int v = 0; v < 4; v++) sq[v] = InAccumulatorOrder(s, v);
+    }
+
+    /// <summary>Phase ph's 32 ints or floats in accumulator order: vector v, lane L, element e holds byte 16 L + 4 v + e.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> InAccumulatorOrder(int* period32, int v) =>
+        Vector256.Create(Sse2.LoadVector128(period32 + 4 * v), Sse2.LoadVector128(period32 + 16 + 4 * v));
+
+    /// <summary>Tap t's 32 weight bytes of phase ph from the period copy; zero for taps past the last (groups padded to four).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<byte> ExpandedTap(int tap, int taps, int ph) =>
+        tap < taps ? Avx.LoadVector256(ExpandedWeights + tap * _period + ph * 32) : Vector256<byte>.Zero;
 }

@@ -75,12 +75,16 @@ public static class DepthwiseChecks
         yield return new("4x6-3x3-s1-pad2-c16", new WindowGeometry(4, 6, 3, 1, 2), 16);
         yield return new("6x4-3x3-s1-p1-c80", new WindowGeometry(6, 4, 3, 1, 1), 80);
         yield return new("1x4-3x3-s1-p1-c16", new WindowGeometry(1, 4, 3, 1, 1), 16);
-        // 5x5 stride 1 with 1, 2, 3 and 4 channel blocks: narrow and one-pixel outputs, no padding.
+        // Five-wide kernels at stride 1 (flat tap groups on x86): 1, 2, 3 and 4 channel blocks, narrow and one-pixel
+        // outputs, no padding; kernel heights 1, 7 and 8, three channel phases (C = 20, 12), a row tail.
         yield return new("9x11-5x5-s1-p2-c32", new WindowGeometry(9, 11, 5, 1, 2), 32);
         yield return new("6x9-5x5-s1-p2-c48", new WindowGeometry(6, 9, 5, 1, 2), 48);
         yield return new("3x2-5x5-s1-p2-c16", new WindowGeometry(3, 2, 5, 1, 2), 16);
         yield return new("1x1-5x5-s1-p2-c16", new WindowGeometry(1, 1, 5, 1, 2), 16);
         yield return new("5x5-5x5-s1-p0-c64", new WindowGeometry(5, 5, 5, 1, 0), 64);
+        yield return new("4x7-1x5-s1-p0x2-c16", new WindowGeometry(4, 7, 1, 5, 1, 1, 0, 2, 0, 2), 16);
+        yield return new("8x9-7x5-s1-asym-c20", new WindowGeometry(8, 9, 7, 5, 1, 1, 3, 1, 2, 3), 20);
+        yield return new("9x8-8x5-s1-asym-c12", new WindowGeometry(9, 8, 8, 5, 1, 1, 3, 2, 4, 2), 12);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
