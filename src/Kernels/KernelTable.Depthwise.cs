@@ -51,6 +51,8 @@ public sealed partial class KernelTable
                 bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
                 if (vnni && DepthwiseConvX86PixelPairs.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86PixelPairs.Run(args);
+                else if (vnni && DepthwiseConvX86LanePairs.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86LanePairs.Run(args);
                 else if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86QuadRows.Run(args);
                 else if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))

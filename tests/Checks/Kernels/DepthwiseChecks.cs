@@ -62,6 +62,29 @@ public static class DepthwiseChecks
         yield return new("5x19-3x3-s1-p1-c24", new WindowGeometry(5, 19, 3, 1, 1), 24);
         yield return new("7x12-5x5-s2-p2-c49", new WindowGeometry(7, 12, 5, 2, 2), 49);
         yield return new("9x14-3x3-dil2-p2-c16", new WindowGeometry(9, 14, 3, 1, 2, 2), 16);
+        // The AVX-VNNI lane-pair kernel (stride 1, KW <= 3, C a multiple of 16, output width a multiple of 4 or at
+        // least 32): 1, 3 and 5 units of 16 channels, a last column of 1, 2 or 3 pixels, kernels 3x2, 3x1, 7x3, one
+        // output row, padding wider than the kernel (windows all padding), none.
+        yield return new("5x8-3x3-s1-p1-c16", new WindowGeometry(5, 8, 3, 1, 1), 16);
+        yield return new("3x33-3x3-s1-p1-c16", new WindowGeometry(3, 33, 3, 1, 1), 16);
+        yield return new("4x36-3x3-s1-p0-c48", new WindowGeometry(4, 36, 3, 1, 0), 48);
+        yield return new("5x35-3x3-s1-p1-c16", new WindowGeometry(5, 35, 3, 1, 1), 16);
+        yield return new("6x4-3x2-s1-asym-c16", new WindowGeometry(6, 4, 3, 2, 1, 1, 0, 1, 2, 0), 16);
+        yield return new("5x4-3x1-s1-p1-c16", new WindowGeometry(5, 4, 3, 1, 1, 1, 1, 0, 1, 0), 16);
+        yield return new("9x8-7x3-s1-asym-c32", new WindowGeometry(9, 8, 7, 3, 1, 1, 3, 1, 2, 1), 32);
+        yield return new("4x6-3x3-s1-pad2-c16", new WindowGeometry(4, 6, 3, 1, 2), 16);
+        yield return new("6x4-3x3-s1-p1-c80", new WindowGeometry(6, 4, 3, 1, 1), 80);
+        yield return new("1x4-3x3-s1-p1-c16", new WindowGeometry(1, 4, 3, 1, 1), 16);
+        // Five-wide kernels at stride 1 (flat tap groups on x86): 1, 2, 3 and 4 channel blocks, narrow and one-pixel
+        // outputs, no padding; kernel heights 1, 7 and 8, three channel phases (C = 20, 12), a row tail.
+        yield return new("9x11-5x5-s1-p2-c32", new WindowGeometry(9, 11, 5, 1, 2), 32);
+        yield return new("6x9-5x5-s1-p2-c48", new WindowGeometry(6, 9, 5, 1, 2), 48);
+        yield return new("3x2-5x5-s1-p2-c16", new WindowGeometry(3, 2, 5, 1, 2), 16);
+        yield return new("1x1-5x5-s1-p2-c16", new WindowGeometry(1, 1, 5, 1, 2), 16);
+        yield return new("5x5-5x5-s1-p0-c64", new WindowGeometry(5, 5, 5, 1, 0), 64);
+        yield return new("4x7-1x5-s1-p0x2-c16", new WindowGeometry(4, 7, 1, 5, 1, 1, 0, 2, 0, 2), 16);
+        yield return new("8x9-7x5-s1-asym-c20", new WindowGeometry(8, 9, 7, 5, 1, 1, 3, 1, 2, 3), 20);
+        yield return new("9x8-8x5-s1-asym-c12", new WindowGeometry(9, 8, 8, 5, 1, 1, 3, 2, 4, 2), 12);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
@@ -169,13 +192,14 @@ public static class DepthwiseChecks
     /// <summary>
     /// Scales and biases so large that acc * scale leaves int32 (and an infinite scale), against the scalar reference.
     /// The x86 kernels drop the float upper clamp when it provably cannot matter; here it must be kept, on every
-    /// x86 kernel: pixel pairs (3x3 s1, C = 32), kernel rows (s2, C = 64; s1, C = 16), flat quads (5x5, C = 24).
+    /// x86 kernel: pixel pairs (3x3 s1, C = 32), kernel rows (s2, C = 64), lane pairs (3x3 s1, C = 16), 5x5 s1 (C = 48),
+    /// flat quads (5x5, C = 24).
     /// </summary>
     private static void OutOfInt32Products()
     {
         var rng = Rng(0x3d5);
         foreach (var (g, channels) in new[] { (new WindowGeometry(5, 6, 3, 1, 1), 32), (new WindowGeometry(7, 7, 3, 2, 1), 64),
-                     (new WindowGeometry(5, 7, 3, 1, 1), 16), (new WindowGeometry(6, 6, 5, 1, 2), 24) })
+                     (new WindowGeometry(5, 8, 3, 1, 1), 16), (new WindowGeometry(6, 6, 5, 1, 2), 24), (new WindowGeometry(6, 7, 5, 1, 2), 48) })
         {
             int taps = g.KernelHeight * g.KernelWidth, outCount = g.OutputHeight * g.OutputWidth * channels;
             var weights = SBytes(rng, taps * channels);
@@ -208,8 +232,8 @@ public static class DepthwiseChecks
     private static void RowSplit()
     {
         var rng = Rng(77);
-        // The per-pixel/plane path (C = 19), and the kernel-row path's row pairs at stride 1 and 2.
-        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64) })
+        // The per-pixel/plane path (C = 19), the kernel-row path's row pairs at stride 1 and 2, the lane-pair ring (C = 16).
+        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64), (new WindowGeometry(11, 12, 3, 1, 1), 16) })
             RowSplit(rng, g, channels);
     }
 
