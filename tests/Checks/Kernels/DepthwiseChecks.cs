@@ -154,6 +154,10 @@ public static class DepthwiseChecks
                     Array.Fill(actualBuffer, default);
                     Run(table, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, actualBuffer, 0, g.OutputHeight);
                     Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}");
+                    // The same weights prepared once at load (NEON: widened to int16 there, not per call).
+                    Array.Fill(actualBuffer, default);
+                    RunPacked(table, g, c.Channels, input, q.ZpIn, table.PackDepthwise(weights, taps, c.Channels), bias, scales, output, actualBuffer);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}, prepared weights");
                 }
                 // No bias is the other entry condition of the accumulators.
                 Run(reference, g, c.Channels, input, q.ZpIn, weights, [], scales, output, expected, 0, g.OutputHeight);
@@ -187,6 +191,15 @@ public static class DepthwiseChecks
             table.DepthwiseConv(g, channels, (byte[])(object)input, zpIn, weights, bias, scales, output, (byte[])(object)destination, rowStart, rowCount);
         else
             table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, rowStart, rowCount);
+    }
+
+    private static void RunPacked<T>(KernelTable table, in WindowGeometry g, int channels, T[] input, int zpIn, DepthwiseWeights weights,
+        int[] bias, float[] scales, QuantizedOutput output, T[] destination) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte))
+            table.DepthwiseConv(g, channels, (byte[])(object)input, zpIn, weights, bias, scales, output, (byte[])(object)destination, 0, g.OutputHeight);
+        else
+            table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, 0, g.OutputHeight);
     }
 
     /// <summary>
@@ -314,6 +327,20 @@ public static class DepthwiseChecks
         Expect.True(r.Message.Contains("output rows"), r.Message);
         e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new sbyte[128], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(200), new sbyte[128], 0, 4), "u8 output for s8 data");
         Expect.True(e.Message.Contains("output range"), e.Message);
+        // Prepared weights: for another shape, or for another path's table.
+        var packed = table.PackDepthwise(new sbyte[72], 9, 8);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 16, new byte[256], 0, packed, [], new float[16], QuantizedOutput.U8(0), new byte[256], 0, 4), "weights for 8 channels");
+        Expect.True(e.Message.Contains("9 taps x 8 channels") && e.Message.Contains("16 channels"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(new WindowGeometry(4, 4, 5, 1, 2), 8, new byte[128], 0, packed, [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "weights for 3x3");
+        Expect.True(e.Message.Contains("5x5 taps"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.PackDepthwise(new sbyte[71], 9, 8), "short weights to prepare");
+        Expect.True(e.Message.Contains("weights"), e.Message);
+        if (table.Isa != Isa.Scalar)
+        {
+            var foreign = Reference.PackDepthwise(new sbyte[72], 9, 8);
+            e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new byte[128], 0, foreign, [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "weights of another path");
+            Expect.True(e.Message.Contains("prepared for kernel path 'scalar'"), e.Message);
+        }
     }
 
     private static void FloatPathsMatch()
