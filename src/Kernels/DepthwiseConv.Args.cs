@@ -14,10 +14,12 @@ internal readonly ref struct DepthwiseArgs<T> where T : unmanaged
     public readonly Span<T> Destination;
     public readonly int RowStart;
     public readonly int RowEnd;
+    /// <summary>The weights widened to int16 once at load (<see cref="DepthwiseWeights"/>, NEON path), or empty.</summary>
+    public readonly ReadOnlySpan<short> WidenedWeights;
 
     public DepthwiseArgs(in WindowGeometry geometry, int channels, ReadOnlySpan<T> input, int inputZeroPoint,
         ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
-        Span<T> destination, int rowStart, int rowEnd)
+        Span<T> destination, int rowStart, int rowEnd, ReadOnlySpan<short> widenedWeights = default)
     {
         Geometry = geometry;
         Channels = channels;
@@ -30,6 +32,7 @@ internal readonly ref struct DepthwiseArgs<T> where T : unmanaged
         Destination = destination;
         RowStart = rowStart;
         RowEnd = rowEnd;
+        WidenedWeights = widenedWeights;
     }
 
     /// <summary>Input and weight offsets of the taps of output pixel (oy, ox) inside the input; returns their count.</summary>

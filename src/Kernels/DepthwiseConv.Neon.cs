@@ -5,17 +5,18 @@ using System.Runtime.Intrinsics.Arm;
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// Int8 depthwise convolution for ARMv8.0 NEON, NHWC, 16 channels per step. Inside the image (every tap of a
-/// pixel's row of the window present), four neighbouring output pixels go together: a tap's 16 weights, widened to
-/// int16 once per call, are loaded once (one LD1 of four 64-bit vectors) and meet the four pixels' inputs (USUBL:
-/// input minus zero point, exact in int16) in 16 SMLAL/SMLAL2 — 64 MACs per weight load instead of 16. Pixels at
-/// the borders (padding left out) and channels past the last 16 take the one-pixel form; the same code serves
-/// 3x3, 5x5, any stride and dilation.
+/// Int8 depthwise convolution for ARMv8.0 NEON, NHWC, 16 channels per step. The weights are multiplied as int16
+/// (SMLAL/SMLAL2 of the input minus zero point, USUBL, exact in int16): widened once at load by
+/// <see cref="KernelTable.PackDepthwise"/>, or once per call when the caller passes plain bytes. Inside the image
+/// (every tap of a pixel's row of the window present), four neighbouring output pixels go together: a tap's 16
+/// weights are loaded once (one LD1 of four 64-bit vectors and one LDP) and meet the four pixels' inputs in 16
+/// SMLAL/SMLAL2, 64 MACs per weight load instead of 16. Pixels at the borders (padding left out) and channels past
+/// the last 16 take the one-pixel form; the same code serves 3x3, 5x5, any stride and dilation.
 /// </summary>
 internal static unsafe class DepthwiseConvNeon
 {
-    /// <summary>Largest taps x channels whose int16 weights are kept on the stack (64 KB).</summary>
-    private const int MaxWideWeights = 32768;
+    /// <summary>Largest taps x channels whose per-call int16 weights are kept on the stack (64 KB); more are rented.</summary>
+    private const int MaxStackWeights = 32768;
 
     [SkipLocalsInit]
     public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged
@@ -27,19 +28,24 @@ internal static unsafe class DepthwiseConvNeon
         var (loS, hiS) = Requantization.Bounds(a.Output);
         var k = new Constants(Vector128.Create(loS), Vector128.Create(hiS), Vector128.Create(a.Output.ZeroPoint),
                               RequantizationNeon.ZeroPointBytes(a.InputZeroPoint), loS, hiS, a.Output.ZeroPoint, a.InputZeroPoint);
-        bool grouped = channels >= 16 && taps * channels <= MaxWideWeights;
-        short* wide = stackalloc short[grouped ? taps * channels : 0];
-        int pixelStep = g.StrideWidth * channels;
+        bool grouped = channels >= 16;
+        int pixelStep = g.StrideWidth * channels, count = taps * channels;
+        bool widened = !a.WidenedWeights.IsEmpty;
+        short[]? rented = null;
+        Span<short> perCall = widened ? default
+            : count <= MaxStackWeights ? stackalloc short[count] : (rented = System.Buffers.ArrayPool<short>.Shared.Rent(count));
+        ReadOnlySpan<short> wideSpan = widened ? a.WidenedWeights : perCall;
 
         fixed (T* input = a.Input)
         fixed (sbyte* weights = a.Weights)
+        fixed (short* wide = wideSpan)
         fixed (int* bias = a.Bias)
         fixed (float* scales = a.Scales)
         fixed (T* output = a.Destination)
         fixed (int* inOff = inOffsets)
         fixed (int* wOff = wOffsets)
         {
-            if (grouped) Widen(weights, wide, taps * channels);
+            if (!widened) Widen(weights, wide, count);
             int* biasOrNull = a.Bias.IsEmpty ? null : bias;
             for (int oy = a.RowStart; oy < a.RowEnd; oy++)
             {
@@ -57,15 +63,16 @@ internal static unsafe class DepthwiseConvNeon
                                  scales + c, dst + c, channels, k);
                         if (c < channels)
                             for (int p = 0; p < 4; p++)
-                                One(input + p * pixelStep, weights, biasOrNull, scales, dst + p * channels, inOff, wOff, n, c, channels, k);
+                                One(input + p * pixelStep, wide, biasOrNull, scales, dst + p * channels, inOff, wOff, n, c, channels, k);
                         ox += 4;
                         continue;
                     }
-                    One(input, weights, biasOrNull, scales, dst, inOff, wOff, n, 0, channels, k);
+                    One(input, wide, biasOrNull, scales, dst, inOff, wOff, n, 0, channels, k);
                     ox++;
                 }
             }
         }
+        if (rented is not null) System.Buffers.ArrayPool<short>.Shared.Return(rented);
     }
 
     private readonly struct Constants(Vector128<float> lo, Vector128<float> hi, Vector128<int> zpOut, Vector128<byte> zpIn,
@@ -165,9 +172,11 @@ internal static unsafe class DepthwiseConvNeon
             RequantizationNeon.Requantize(a3, s3, k.Lo, k.Hi, k.ZpOut));
 
     /// <summary>Channels from <paramref name="c"/> on of one output pixel whose <paramref name="n"/> taps are gathered.</summary>
-    private static void One<T>(T* input, sbyte* weights, int* bias, float* scales, T* dst, int* inOff, int* wOff, int n, int c,
+    private static void One<T>(T* input, short* wide, int* bias, float* scales, T* dst, int* inOff, int* wOff, int n, int c,
                                int channels, in Constants k) where T : unmanaged
     {
+        Vector128<byte> zpIn = k.ZpIn;
+        Vector64<byte> zp8 = zpIn.GetLower();
         for (; c + 16 <= channels; c += 16)
         {
             Vector128<int> acc0, acc1, acc2, acc3;
@@ -184,14 +193,11 @@ internal static unsafe class DepthwiseConvNeon
             }
             for (int t = 0; t < n; t++)
             {
-                RequantizationNeon.Load16MinusZeroPoint(input + inOff[t] + c, k.ZpIn, out var xl, out var xh);
-                Vector128<sbyte> w = AdvSimd.LoadVector128(weights + wOff[t] + c);
-                Vector128<short> wl = AdvSimd.SignExtendWideningLower(w.GetLower());
-                Vector128<short> wh = AdvSimd.SignExtendWideningUpper(w);
-                acc0 = AdvSimd.MultiplyWideningLowerAndAdd(acc0, xl.GetLower(), wl.GetLower());
-                acc1 = AdvSimd.MultiplyWideningUpperAndAdd(acc1, xl, wl);
-                acc2 = AdvSimd.MultiplyWideningLowerAndAdd(acc2, xh.GetLower(), wh.GetLower());
-                acc3 = AdvSimd.MultiplyWideningUpperAndAdd(acc3, xh, wh);
+                // The same tap as one of Four's pixels: weights as an LD1 of four 64-bit vectors and an LDP, no widening.
+                short* wt = wide + wOff[t] + c;
+                var (w0, _, w2, _) = AdvSimd.Load4xVector64(wt);
+                var (wa, wb) = AdvSimd.Arm64.LoadPairVector128(wt);
+                Tap(ref acc0, ref acc1, ref acc2, ref acc3, input + inOff[t] + c, w0, wa, w2, wb, zpIn, zp8);
             }
             Store(dst + c, acc0, acc1, acc2, acc3, AdvSimd.LoadVector128(scales + c), AdvSimd.LoadVector128(scales + c + 4),
                   AdvSimd.LoadVector128(scales + c + 8), AdvSimd.LoadVector128(scales + c + 12), k);
@@ -202,10 +208,11 @@ internal static unsafe class DepthwiseConvNeon
             Vector128<int> acc1 = bias != null ? AdvSimd.LoadVector128(bias + c + 4) : Vector128<int>.Zero;
             for (int t = 0; t < n; t++)
             {
-                Vector128<short> x = RequantizationNeon.Load8MinusZeroPoint(input + inOff[t] + c, k.ZpIn);
-                Vector128<short> w = AdvSimd.SignExtendWideningLower(AdvSimd.LoadVector64(weights + wOff[t] + c));
-                acc0 = AdvSimd.MultiplyWideningLowerAndAdd(acc0, x.GetLower(), w.GetLower());
-                acc1 = AdvSimd.MultiplyWideningUpperAndAdd(acc1, x, w);
+                Vector128<short> x = RequantizationNeon.Load8MinusZeroPoint(input + inOff[t] + c, zpIn);
+                // The low half from a 64-bit load of its own (GetLower() of the 128-bit one would cost a register copy).
+                short* wt = wide + wOff[t] + c;
+                acc0 = AdvSimd.MultiplyWideningLowerAndAdd(acc0, x.GetLower(), AdvSimd.LoadVector64(wt));
+                acc1 = AdvSimd.MultiplyWideningUpperAndAdd(acc1, x, AdvSimd.LoadVector128(wt));
             }
             RequantizationNeon.Store8(dst + c,
                 RequantizationNeon.Requantize(acc0, AdvSimd.LoadVector128(scales + c), k.Lo, k.Hi, k.ZpOut),
@@ -215,7 +222,7 @@ internal static unsafe class DepthwiseConvNeon
         {
             int acc = bias != null ? bias[c] : 0;
             for (int t = 0; t < n; t++)
-                acc += (Int8.Load(input + inOff[t] + c) - k.ZpInS) * weights[wOff[t] + c];
+                acc += (Int8.Load(input + inOff[t] + c) - k.ZpInS) * wide[wOff[t] + c];
             Int8.Store(dst + c, Requantization.Requantize(acc, scales[c], k.LoS, k.HiS, k.ZpOutS));
         }
     }

@@ -37,16 +37,14 @@ internal static unsafe class DepthwiseConvX86PixelPairs
         int outWidth = g.OutputWidth, pairs = (outWidth + 1) / 2, rowBytes = outWidth * channels;
         // The last pair's quad reaches padded pixel 2 * pairs + 1.
         int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, 2 * pairs + 2);
-        int slotBytes = DepthwiseConvX86Rows.Align(paddedPixels * channels);
+        int slotBytes = DepthwiseX86Scratch.Align(paddedPixels * channels);
         int quadBytes = pairs * blocks * 128;
         const int Ring = 3;
         bool flip = typeof(T) == typeof(sbyte);
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
-        int weightBytes = DepthwiseConvX86Rows.Align(blocks * 6 * 128), epilogueBytes = DepthwiseConvX86Rows.Align(blocks * 128);
-        int expandedWeights = DepthwiseConvX86Rows.Align(9 * period), expandedInts = DepthwiseConvX86Rows.Align(period * 4);
-        int total = weightBytes + 2 * epilogueBytes + expandedWeights + 2 * expandedInts + slotBytes + (Ring + 1) * quadBytes + 64;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(total);
+        int weightBytes = blocks * 6 * 128;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, 9, period, slotBytes + (Ring + 1) * quadBytes));
         try
         {
             fixed (byte* raw = rented)
@@ -56,19 +54,12 @@ internal static unsafe class DepthwiseConvX86PixelPairs
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                byte* p = (byte*)(((nint)raw + 63) & ~(nint)63);
-                byte* wq = p; p += weightBytes;
-                byte* biasQ = p; p += epilogueBytes;
-                byte* scaleQ = p; p += epilogueBytes;
-                byte* expW = p; p += expandedWeights;
-                int* expB = (int*)p; p += expandedInts;
-                float* expS = (float*)p; p += expandedInts;
-                byte* slot = p; p += slotBytes;
-                byte* padQuad = p; p += quadBytes;
-                byte* quads = p;
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, 9, period);
+                byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
+                byte* slot = scratch.Rest, padQuad = slot + slotBytes, quads = padQuad + quadBytes;
 
-                DepthwiseConvX86Rows.Expand(weights, 9, channels, period, expW, bias, a.Bias.IsEmpty, expB, scales, expS);
-                PrepareWeights(expW, blocks, period, zpStored, expB, expS, wq, biasQ, scaleQ);
+                scratch.Expand(weights, 9, channels, bias, a.Bias.IsEmpty, scales);
+                PrepareWeights(scratch, blocks, zpStored);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
@@ -112,8 +103,7 @@ internal static unsafe class DepthwiseConvX86PixelPairs
     /// one (0, w0, w1, w2), in the order the input quads are built; the bias less zp * sum(w) and the scales in
     /// accumulator order.
     /// </summary>
-    private static void PrepareWeights(byte* expW, int blocks, int period, int zp, int* expB, float* expS,
-        byte* wq, byte* biasQ, byte* scaleQ)
+    private static void PrepareWeights(in DepthwiseX86Scratch scratch, int blocks, int zp)
     {
         Vector256<byte> zpBytes = Vector256.Create((byte)zp), zero = Vector256<byte>.Zero;
         for (int b = 0; b < blocks; b++)
@@ -121,12 +111,12 @@ internal static unsafe class DepthwiseConvX86PixelPairs
             Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
             for (int ky = 0; ky < 3; ky++)
             {
-                Vector256<byte> w0 = Avx.LoadVector256(expW + (ky * 3) * period + b * 32);
-                Vector256<byte> w1 = Avx.LoadVector256(expW + (ky * 3 + 1) * period + b * 32);
-                Vector256<byte> w2 = Avx.LoadVector256(expW + (ky * 3 + 2) * period + b * 32);
+                Vector256<byte> w0 = scratch.ExpandedTap(ky * 3, 9, b);
+                Vector256<byte> w1 = scratch.ExpandedTap(ky * 3 + 1, 9, b);
+                Vector256<byte> w2 = scratch.ExpandedTap(ky * 3 + 2, 9, b);
                 DepthwiseConvX86Rows.Quads(w0, w1, w2, zero, out var e0, out var e1, out var e2, out var e3);
                 DepthwiseConvX86Rows.Quads(zero, w0, w1, w2, out var o0, out var o1, out var o2, out var o3);
-                byte* even = wq + (b * 6 + ky) * 128, odd = wq + (b * 6 + 3 + ky) * 128;
+                byte* even = scratch.Weights + (b * 6 + ky) * 128, odd = scratch.Weights + (b * 6 + 3 + ky) * 128;
                 Avx.Store(even, e0); Avx.Store(even + 32, e1); Avx.Store(even + 64, e2); Avx.Store(even + 96, e3);
                 Avx.Store(odd, o0); Avx.Store(odd + 32, o1); Avx.Store(odd + 64, o2); Avx.Store(odd + 96, o3);
                 c0 = AvxVnni.MultiplyWideningAndAdd(c0, zpBytes, e0.AsSByte());
@@ -134,7 +124,7 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 c2 = AvxVnni.MultiplyWideningAndAdd(c2, zpBytes, e2.AsSByte());
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, zpBytes, e3.AsSByte());
             }
-            DepthwiseConvX86Rows.StoreEpilogue(b, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+            scratch.StoreEpilogue(b, c0, c1, c2, c3);
         }
     }
 

@@ -44,15 +44,13 @@ internal static unsafe class DepthwiseConvX86QuadRows
         int phases = DepthwiseConvX86Rows.Phases(channels), period = phases * 32;
         int outWidth = g.OutputWidth, rowBytes = outWidth * channels, blocks = (rowBytes + 31) / 32;
         int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, (outWidth - 1) * sw + kw);
-        int slotBytes = DepthwiseConvX86Rows.Align(paddedPixels * channels + 32 + 3 * channels);
+        int slotBytes = DepthwiseX86Scratch.Align(paddedPixels * channels + 32 + 3 * channels);
         int quadBytes = blocks * 128, ring = sh + 3;
         bool flip = typeof(T) == typeof(sbyte);
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
-        int weightBytes = DepthwiseConvX86Rows.Align(phases * 3 * 128), epilogueBytes = DepthwiseConvX86Rows.Align(phases * 128);
-        int expandedWeights = DepthwiseConvX86Rows.Align(taps * period), expandedInts = DepthwiseConvX86Rows.Align(period * 4);
-        int total = weightBytes + 2 * epilogueBytes + expandedWeights + 2 * expandedInts + slotBytes + (ring + 1) * quadBytes + 64 + 64;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(total);
+        int weightBytes = phases * 3 * 128;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, phases, taps, period, slotBytes + (ring + 1) * quadBytes + 64));
         try
         {
             fixed (byte* raw = rented)
@@ -62,20 +60,12 @@ internal static unsafe class DepthwiseConvX86QuadRows
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                byte* p = (byte*)(((nint)raw + 63) & ~(nint)63);
-                byte* wq = p; p += weightBytes;
-                byte* biasQ = p; p += epilogueBytes;
-                byte* scaleQ = p; p += epilogueBytes;
-                byte* expW = p; p += expandedWeights;
-                int* expB = (int*)p; p += expandedInts;
-                float* expS = (float*)p; p += expandedInts;
-                byte* slot = p; p += slotBytes;
-                byte* padQuad = p; p += quadBytes;
-                byte* quads = p; p += ring * quadBytes;
-                byte* tail = p;
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period);
+                byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
+                byte* slot = scratch.Rest, padQuad = slot + slotBytes, quads = padQuad + quadBytes, tail = quads + ring * quadBytes;
 
-                DepthwiseConvX86Rows.Expand(weights, taps, channels, period, expW, bias, a.Bias.IsEmpty, expB, scales, expS);
-                PrepareRows(expW, kw, phases, period, zpStored, expB, expS, wq, biasQ, scaleQ);
+                scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
+                PrepareRows(scratch, kw, phases, zpStored);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
@@ -130,8 +120,7 @@ internal static unsafe class DepthwiseConvX86QuadRows
     /// Per phase and kernel row, the weight quads (kx = 0..3, zero past KW) in the order the input quads are
     /// built; the bias less zp * sum(w) and the scales in accumulator order.
     /// </summary>
-    private static void PrepareRows(byte* expW, int kw, int phases, int period, int zp, int* expB, float* expS,
-        byte* wq, byte* biasQ, byte* scaleQ)
+    private static void PrepareRows(in DepthwiseX86Scratch scratch, int kw, int phases, int zp)
     {
         Vector256<byte> zpBytes = Vector256.Create((byte)zp);
         for (int ph = 0; ph < phases; ph++)
@@ -139,23 +128,23 @@ internal static unsafe class DepthwiseConvX86QuadRows
             Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default;
             for (int ky = 0; ky < 3; ky++)
             {
-                DepthwiseConvX86Rows.Quads(Tap(expW, ky, 0, kw, period, ph), Tap(expW, ky, 1, kw, period, ph),
-                    Tap(expW, ky, 2, kw, period, ph), Tap(expW, ky, 3, kw, period, ph),
+                DepthwiseConvX86Rows.Quads(Tap(scratch, ky, 0, kw, ph), Tap(scratch, ky, 1, kw, ph),
+                    Tap(scratch, ky, 2, kw, ph), Tap(scratch, ky, 3, kw, ph),
                     out var q0, out var q1, out var q2, out var q3);
-                byte* w = wq + (ph * 3 + ky) * 128;
+                byte* w = scratch.Weights + (ph * 3 + ky) * 128;
                 Avx.Store(w, q0); Avx.Store(w + 32, q1); Avx.Store(w + 64, q2); Avx.Store(w + 96, q3);
                 c0 = AvxVnni.MultiplyWideningAndAdd(c0, zpBytes, q0.AsSByte());
                 c1 = AvxVnni.MultiplyWideningAndAdd(c1, zpBytes, q1.AsSByte());
                 c2 = AvxVnni.MultiplyWideningAndAdd(c2, zpBytes, q2.AsSByte());
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, zpBytes, q3.AsSByte());
             }
-            DepthwiseConvX86Rows.StoreEpilogue(ph, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+            scratch.StoreEpilogue(ph, c0, c1, c2, c3);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Tap(byte* expW, int ky, int kx, int kw, int period, int ph) =>
-        kx < kw ? Avx.LoadVector256(expW + (ky * kw + kx) * period + ph * 32) : Vector256<byte>.Zero;
+    private static Vector256<byte> Tap(in DepthwiseX86Scratch scratch, int ky, int kx, int kw, int ph) =>
+        kx < kw ? scratch.ExpandedTap(ky * kw + kx, int.MaxValue, ph) : Vector256<byte>.Zero;
 
     /// <summary>The quad rows of the input, built on first use into a ring keyed by input row.</summary>
     private readonly struct RowSource

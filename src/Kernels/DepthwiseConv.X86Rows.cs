@@ -45,8 +45,6 @@ internal static unsafe class DepthwiseConvX86Rows
 
     internal static int Phases(int channels) => channels / Math.Min(channels & -channels, 32);
 
-    internal static int Align(int bytes) => (bytes + 63) & ~63;
-
     public static void Run<T>(in DepthwiseArgs<T> a, bool vnni) where T : unmanaged
     {
         ref readonly var g = ref a.Geometry;
@@ -56,15 +54,13 @@ internal static unsafe class DepthwiseConvX86Rows
         int phases = Phases(channels), period = phases * 32;
         int outWidth = g.OutputWidth, rowBytes = outWidth * channels;
         int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, (outWidth - 1) * sw + kw);
-        int planeBytes = Align((paddedPixels + sw - 1) / sw * channels + 32);
+        int planeBytes = DepthwiseX86Scratch.Align((paddedPixels + sw - 1) / sw * channels + 32);
         int slotBytes = planeBytes * sw;
         bool flip = typeof(T) == typeof(sbyte);
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
-        int weightBytes = Align(phases * groups * 128), epilogueBytes = Align(phases * 128);
-        int expandedWeights = Align(taps * period), expandedInts = Align(period * 4);
-        int total = weightBytes + 2 * epilogueBytes + expandedWeights + 2 * expandedInts + (kh + 1) * slotBytes + 64 + 64;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(total);
+        int weightBytes = phases * groups * 128;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, phases, taps, period, (kh + 1) * slotBytes + 64));
         try
         {
             fixed (byte* raw = rented)
@@ -74,20 +70,13 @@ internal static unsafe class DepthwiseConvX86Rows
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                byte* p = (byte*)(((nint)raw + 63) & ~(nint)63);
-                byte* wq = p; p += weightBytes;
-                byte* biasQ = p; p += epilogueBytes;
-                byte* scaleQ = p; p += epilogueBytes;
-                byte* expW = p; p += expandedWeights;
-                int* expB = (int*)p; p += expandedInts;
-                float* expS = (float*)p; p += expandedInts;
-                byte* padSlot = p; p += slotBytes;
-                byte* slots = p; p += kh * slotBytes;
-                byte* tail = p;
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period);
+                byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
+                byte* padSlot = scratch.Rest, slots = padSlot + slotBytes, tail = slots + kh * slotBytes;
 
-                Expand(weights, taps, channels, period, expW, bias, a.Bias.IsEmpty, expB, scales, expS);
-                if (vnni) PrepareQuads(expW, taps, groups, phases, period, zpStored, expB, expS, wq, biasQ, scaleQ);
-                else PreparePairs(expW, taps, groups, phases, period, zpStored, expB, expS, wq, biasQ, scaleQ);
+                scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
+                if (vnni) PrepareQuads(scratch, taps, groups, phases, zpStored);
+                else PreparePairs(scratch, taps, groups, phases, zpStored);
 
                 Unsafe.InitBlockUnaligned(padSlot, (byte)zpStored, (uint)slotBytes);
                 Span<int> slotRow = stackalloc int[kh];
@@ -139,30 +128,7 @@ internal static unsafe class DepthwiseConvX86Rows
         }
     }
 
-    /// <summary>Weights, bias and scales repeated to one period of lcm(C, 32) bytes so every phase is a plain load.</summary>
-    internal static void Expand(sbyte* weights, int taps, int channels, int period, byte* expW, int* bias, bool noBias, int* expB, float* scales, float* expS)
-    {
-        for (int r = 0; r < period; r += channels)
-        {
-            for (int t = 0; t < taps; t++)
-                Unsafe.CopyBlockUnaligned(expW + t * period + r, weights + t * channels, (uint)channels);
-            if (noBias) Unsafe.InitBlockUnaligned(expB + r, 0, (uint)(channels * 4));
-            else Unsafe.CopyBlockUnaligned(expB + r, bias, (uint)(channels * 4));
-            Unsafe.CopyBlockUnaligned(expS + r, scales, (uint)(channels * 4));
-        }
-    }
-
-    /// <summary>Phase ph's 32 ints or floats in accumulator order: vector v, lane L, element e holds byte 16 L + 4 v + e.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> InAccumulatorOrder(int* period32, int v) =>
-        Vector256.Create(Sse2.LoadVector128(period32 + 4 * v), Sse2.LoadVector128(period32 + 16 + 4 * v));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> TapOrZero(byte* expW, int tap, int taps, int period, int ph) =>
-        tap < taps ? Avx.LoadVector256(expW + tap * period + ph * 32) : Vector256<byte>.Zero;
-
-    private static void PrepareQuads(byte* expW, int taps, int groups, int phases, int period, int zp, int* expB, float* expS,
-        byte* wq, byte* biasQ, byte* scaleQ)
+    private static void PrepareQuads(in DepthwiseX86Scratch scratch, int taps, int groups, int phases, int zp)
     {
         Vector256<byte> zpBytes = Vector256.Create((byte)zp);
         for (int ph = 0; ph < phases; ph++)
@@ -171,22 +137,21 @@ internal static unsafe class DepthwiseConvX86Rows
             for (int gi = 0; gi < groups; gi++)
             {
                 int t = gi * 4;
-                Quads(TapOrZero(expW, t, taps, period, ph), TapOrZero(expW, t + 1, taps, period, ph),
-                      TapOrZero(expW, t + 2, taps, period, ph), TapOrZero(expW, t + 3, taps, period, ph),
+                Quads(scratch.ExpandedTap(t, taps, ph), scratch.ExpandedTap(t + 1, taps, ph),
+                      scratch.ExpandedTap(t + 2, taps, ph), scratch.ExpandedTap(t + 3, taps, ph),
                       out var q0, out var q1, out var q2, out var q3);
-                byte* w = wq + (ph * groups + gi) * 128;
+                byte* w = scratch.Weights + (ph * groups + gi) * 128;
                 Avx.Store(w, q0); Avx.Store(w + 32, q1); Avx.Store(w + 64, q2); Avx.Store(w + 96, q3);
                 c0 = AvxVnni.MultiplyWideningAndAdd(c0, zpBytes, q0.AsSByte());
                 c1 = AvxVnni.MultiplyWideningAndAdd(c1, zpBytes, q1.AsSByte());
                 c2 = AvxVnni.MultiplyWideningAndAdd(c2, zpBytes, q2.AsSByte());
                 c3 = AvxVnni.MultiplyWideningAndAdd(c3, zpBytes, q3.AsSByte());
             }
-            StoreEpilogue(ph, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+            scratch.StoreEpilogue(ph, c0, c1, c2, c3);
         }
     }
 
-    private static void PreparePairs(byte* expW, int taps, int groups, int phases, int period, int zp, int* expB, float* expS,
-        byte* wq, byte* biasQ, byte* scaleQ)
+    private static void PreparePairs(in DepthwiseX86Scratch scratch, int taps, int groups, int phases, int zp)
     {
         Vector256<short> zp16 = Vector256.Create((short)zp);
         for (int ph = 0; ph < phases; ph++)
@@ -195,31 +160,17 @@ internal static unsafe class DepthwiseConvX86Rows
             for (int gi = 0; gi < groups; gi++)
             {
                 int t = gi * 2;
-                PairsSigned(TapOrZero(expW, t, taps, period, ph), TapOrZero(expW, t + 1, taps, period, ph),
+                PairsSigned(scratch.ExpandedTap(t, taps, ph), scratch.ExpandedTap(t + 1, taps, ph),
                     out var q0, out var q1, out var q2, out var q3);
-                byte* w = wq + (ph * groups + gi) * 128;
+                byte* w = scratch.Weights + (ph * groups + gi) * 128;
                 Avx.Store((short*)w, q0); Avx.Store((short*)(w + 32), q1); Avx.Store((short*)(w + 64), q2); Avx.Store((short*)(w + 96), q3);
                 c0 = Avx2.Add(c0, Avx2.MultiplyAddAdjacent(zp16, q0));
                 c1 = Avx2.Add(c1, Avx2.MultiplyAddAdjacent(zp16, q1));
                 c2 = Avx2.Add(c2, Avx2.MultiplyAddAdjacent(zp16, q2));
                 c3 = Avx2.Add(c3, Avx2.MultiplyAddAdjacent(zp16, q3));
             }
-            StoreEpilogue(ph, expB, expS, biasQ, scaleQ, c0, c1, c2, c3);
+            scratch.StoreEpilogue(ph, c0, c1, c2, c3);
         }
-    }
-
-    /// <summary>Bias minus zp * sum(w) and the scales, both in accumulator order.</summary>
-    internal static void StoreEpilogue(int ph, int* expB, float* expS, byte* biasQ, byte* scaleQ,
-        Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3)
-    {
-        int* b = expB + ph * 32, s = (int*)expS + ph * 32;
-        var bq = (Vector256<int>*)(biasQ + ph * 128);
-        var sq = (Vector256<int>*)(scaleQ + ph * 128);
-        bq[0] = Avx2.Subtract(InAccumulatorOrder(b, 0), c0);
-        bq[1] = Avx2.Subtract(InAccumulatorOrder(b, 1), c1);
-        bq[2] = Avx2.Subtract(InAccumulatorOrder(b, 2), c2);
-        bq[3] = Avx2.Subtract(InAccumulatorOrder(b, 3), c3);
-        for (int v = 0; v < 4; v++) sq[v] = InAccumulatorOrder(s, v);
     }
 
     /// <summary>
@@ -408,6 +359,9 @@ internal static unsafe class DepthwiseConvX86Rows
         private readonly Vector256<float> _hi = Vector256.Create(hi);
         private readonly Vector256<short> _zp = Vector256.Create((short)zeroPoint);
         private readonly Vector256<byte> _min = Vector256.Create((byte)min), _max = Vector256.Create((byte)max);
+        // Without a fused activation the clamp is the element type's range, which the saturating pack already
+        // gives: a predictable branch then saves two vector instructions of about twenty per 32 outputs.
+        private readonly bool _fullU8 = min == 0 && max == 255, _fullS8 = min == -128 && max == 127;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Vector256<int> Round<TClamp>(Vector256<int> acc, float* scale) where TClamp : struct
@@ -424,9 +378,13 @@ internal static unsafe class DepthwiseConvX86Rows
         {
             Vector256<short> p01 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a0, scale), Round<TClamp>(a1, scale + 8)), _zp);
             Vector256<short> p23 = Avx2.AddSaturate(Avx2.PackSignedSaturate(Round<TClamp>(a2, scale + 16), Round<TClamp>(a3, scale + 24)), _zp);
-            return typeof(T) == typeof(byte)
-                ? Avx2.Min(Avx2.Max(Avx2.PackUnsignedSaturate(p01, p23), _min), _max)
-                : Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(p01, p23), _min.AsSByte()), _max.AsSByte()).AsByte();
+            if (typeof(T) == typeof(byte))
+            {
+                Vector256<byte> u8 = Avx2.PackUnsignedSaturate(p01, p23);
+                return _fullU8 ? u8 : Avx2.Min(Avx2.Max(u8, _min), _max);
+            }
+            Vector256<sbyte> s8 = Avx2.PackSignedSaturate(p01, p23);
+            return (_fullS8 ? s8 : Avx2.Min(Avx2.Max(s8, _min.AsSByte()), _max.AsSByte())).AsByte();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -41,6 +41,54 @@ public sealed partial class KernelTable
         RunDepthwise(new DepthwiseArgs<sbyte>(geometry, channels, input, inputZeroPoint, weights, bias, scales, output, destination, rowStart, rowStart + rowCount));
     }
 
+    /// <summary>
+    /// Prepares depthwise weights <c>[KH][KW][C]</c> once for this path (on NEON also widened to int16), for the
+    /// <see cref="DepthwiseConv(in WindowGeometry, int, ReadOnlySpan{byte}, int, DepthwiseWeights, ReadOnlySpan{int}, ReadOnlySpan{float}, QuantizedOutput, Span{byte}, int, int)"/>
+    /// overloads: what a model's node does at load, so no call widens them again.
+    /// </summary>
+    public DepthwiseWeights PackDepthwise(ReadOnlySpan<sbyte> weights, int taps, int channels)
+    {
+        if (taps <= 0 || channels <= 0) throw new ArgumentException($"depthwise weights: taps ({taps}) and channels ({channels}) must be positive");
+        KernelArguments.CheckLength("depthwise weights", "weights", weights.Length, (long)taps * channels);
+        short[] widened = [];
+        if (_depthwisePath == SimdPath.Neon)
+        {
+            widened = new short[weights.Length];
+            for (int i = 0; i < weights.Length; i++) widened[i] = weights[i];
+        }
+        return new DepthwiseWeights(this, taps, channels, weights.ToArray(), widened);
+    }
+
+    /// <summary>The u8 depthwise convolution with weights prepared by <see cref="PackDepthwise"/>; otherwise as the span overload.</summary>
+    public void DepthwiseConv(in WindowGeometry geometry, int channels, ReadOnlySpan<byte> input, int inputZeroPoint,
+        DepthwiseWeights weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
+        Span<byte> destination, int rowStart, int rowCount)
+    {
+        CheckPacked(weights, geometry, channels);
+        CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, 0, 255, weights.Bytes.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
+        RunDepthwise(new DepthwiseArgs<byte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened));
+    }
+
+    /// <summary>The s8 depthwise convolution with weights prepared by <see cref="PackDepthwise"/>; otherwise as the span overload.</summary>
+    public void DepthwiseConv(in WindowGeometry geometry, int channels, ReadOnlySpan<sbyte> input, int inputZeroPoint,
+        DepthwiseWeights weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
+        Span<sbyte> destination, int rowStart, int rowCount)
+    {
+        CheckPacked(weights, geometry, channels);
+        CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, -128, 127, weights.Bytes.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
+        RunDepthwise(new DepthwiseArgs<sbyte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened));
+    }
+
+    private void CheckPacked(DepthwiseWeights weights, in WindowGeometry g, int channels)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Table.Isa != Isa)
+            throw new ArgumentException($"depthwise conv: the weights were prepared for kernel path '{weights.Table.Name}', not '{Name}'");
+        if (weights.Taps != g.KernelHeight * g.KernelWidth || weights.Channels != channels)
+            throw new ArgumentException($"depthwise conv: the weights were prepared for {weights.Taps} taps x {weights.Channels} channels, " +
+                $"the call has {g.KernelHeight}x{g.KernelWidth} taps x {channels} channels");
+    }
+
     private void RunDepthwise<T>(in DepthwiseArgs<T> args) where T : unmanaged
     {
         switch (_depthwisePath)
@@ -51,6 +99,8 @@ public sealed partial class KernelTable
                 bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
                 if (vnni && DepthwiseConvX86PixelPairs.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86PixelPairs.Run(args);
+                else if (vnni && DepthwiseConvX86LanePairs.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86LanePairs.Run(args);
                 else if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86QuadRows.Run(args);
                 else if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))

@@ -132,7 +132,7 @@ internal static unsafe class QConvDirectAvxVnni
     }
 
     /// <summary>Copies one output pixel's receptive field, kernel row by kernel row, as u8 bytes (padding = zero point).</summary>
-    private readonly struct Gather(byte* input, long inputLength, Conv2DShape s, int r4, int zp, bool signed)
+    internal readonly struct Gather(byte* input, long inputLength, Conv2DShape s, int r4, int zp, bool signed)
     {
         public void Field(int n, int oy, int ox, byte* field)
         {

@@ -49,6 +49,15 @@ public sealed class QConvDirect
     /// <summary>Tap quads per kernel row: ceil(KernelWidth x InChannels / 4).</summary>
     internal int RowQuads { get; }
 
+    /// <summary>
+    /// s8 weights for <see cref="QConvDirect8x16FieldAvxVnni"/> (empty when it cannot run): [FieldQuads][pairs of ChannelBlocks]
+    /// vectors of 8 channels x 4 taps, the taps of the whole receptive field in (ky, kx, c) order with no gaps between kernel rows.
+    /// </summary>
+    internal sbyte[] PackedFieldQuads { get; } = [];
+
+    /// <summary>Tap quads of a whole receptive field for <see cref="PackedFieldQuads"/>, or 0 when that path cannot run.</summary>
+    internal int FieldQuads { get; }
+
     /// <summary>Per output channel (padded to the blocks), the sum of its weights: the zero-point correction of the VNNI path.</summary>
     internal int[] ChannelSums { get; }
 
@@ -123,6 +132,19 @@ public sealed class QConvDirect
                     PackedQuads[((ky * RowQuads + quad) * ChannelBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = v;
                     ChannelSums[o] += v;
                 }
+        int fieldTaps = kh * kw * cin;
+        if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
+        {
+            FieldQuads = (fieldTaps + 3) / 4;
+            int pairedBlocks = (ChannelBlocks + 1) / 2 * 2;
+            PackedFieldQuads = new sbyte[FieldQuads * pairedBlocks * 32];
+            for (int o = 0; o < cout; o++)
+                for (int tap = 0; tap < fieldTaps; tap++)
+                {
+                    int ky = tap / (kw * cin), kx = tap / cin % kw, c = tap % cin;
+                    PackedFieldQuads[((tap / 4) * pairedBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = weights[((o * cin + c) * kh + ky) * kw + kx];
+                }
+        }
     }
 
     /// <summary>
@@ -151,7 +173,8 @@ public sealed class QConvDirect
 
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
-        if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
+        if (FieldQuads > 0) QConvDirect8x16FieldAvxVnni.Run(args);
+        else if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
         else if (UsesDot(Table)) QConvDirectNeonDot.Run(args);
         else if (SimdPaths.For(Table.Isa) == SimdPath.Neon) QConvDirectNeon.Run(args);
         else if (IsVectorized(Table)) QConvDirectAvx2.Run(args);

@@ -181,6 +181,20 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
         where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink =>
         QGemm4x32AvxVnni.Tile<TRows, TSigned, TSink>(a, lda, k, b, panelBytes, o0, o1);
 
+    public static bool HasPanelRows(int k) => QGemm4x16PanelAvxVnni.Supports(k);
+
+    public static void PanelRows<TSigned, TSink>(byte* a, nint lda, int k, int rows, byte* b, QGemmTileOutput* o)
+        where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink
+    {
+        switch (k >> 2)
+        {
+            case 1: QGemm4x16PanelAvxVnni.Rows<KGroups1, TSigned, TSink>(a, lda, rows, b, o); break;
+            case 2: QGemm4x16PanelAvxVnni.Rows<KGroups2, TSigned, TSink>(a, lda, rows, b, o); break;
+            case 3: QGemm4x16PanelAvxVnni.Rows<KGroups3, TSigned, TSink>(a, lda, rows, b, o); break;
+            default: QGemm4x16PanelAvxVnni.Rows<KGroups4, TSigned, TSink>(a, lda, rows, b, o); break;
+        }
+    }
+
     /// <summary>The last 1..3 bytes of a row as one little-endian int, zero-filled (weights there are 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int LoadTail(byte* p, int count)

@@ -135,13 +135,15 @@ internal static unsafe class QGemmDriver
             // The last 3 or 4 rows (all of them when M is 3 or 4) go two panels at a time through the pair tile.
             int pairRows = (mcEnd - mc) % mr;
             bool pairs = TK.HasTilePair && pairRows is 3 or 4;
+            // Small depths: each full panel's weights stay in registers while all the chunk's rows pass.
+            bool panelRows = TK.HasPanelRows(job->K);
             for (int p = p0; p < p1; p++)
             {
                 byte* b = job->B + p * job->PanelBytes;
                 int n0 = p * nr;
                 int nc = Math.Min(nr, job->N - n0);
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
-                if (pairs && p + 1 < p1 && n0 + 2 * nr <= job->N)
+                if (pairs && !panelRows && p + 1 < p1 && n0 + 2 * nr <= job->N)
                 {
                     o.Prepare(job, colTerm, n0);
                     QGemmEpilogue.ColumnTerms(job, n0 + nr, nr, colTerm);
@@ -166,6 +168,13 @@ internal static unsafe class QGemmDriver
                     if (pairRows == 4) TK.TilePair<Rows4, TS, TSink>(a, job->Lda, job->K, b, job->PanelBytes, &o, &o1);
                     else TK.TilePair<Rows3, TS, TSink>(a, job->Lda, job->K, b, job->PanelBytes, &o, &o1);
                     p++;
+                    continue;
+                }
+                if (panelRows && nc == nr)
+                {
+                    o.Prepare(job, colTerm, n0);
+                    o.C = job->C + QGemmTileOutput.ColumnOffset(job, n0) + mc * o.LdcBytes;
+                    TK.PanelRows<TS, TSink>(job->A + mc * job->Lda, job->Lda, job->K, mcEnd - mc, b, &o);
                     continue;
                 }
                 if (nc < nr)

@@ -78,7 +78,21 @@ internal unsafe interface IQGemmFusedMicrokernel : IQGemmMicrokernel
     /// <summary>3 or 4 rows against two consecutive full panels at once (<c>panelBytes</c> apart).</summary>
     static abstract void TilePair<TRows, TSigned, TSink>(byte* a, nint lda, int k, byte* b, nint panelBytes, QGemmTileOutput* o0, QGemmTileOutput* o1)
         where TRows : struct, IRowCount where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink;
+
+    /// <summary>Whether <see cref="PanelRows"/> can run depth <paramref name="k"/> on this CPU.</summary>
+    static abstract bool HasPanelRows(int k);
+
+    /// <summary>Every one of <paramref name="rows"/> rows against one full panel whose weights stay in registers.</summary>
+    static abstract void PanelRows<TSigned, TSink>(byte* a, nint lda, int k, int rows, byte* b, QGemmTileOutput* o)
+        where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink;
 }
+
+/// <summary>A number of k-groups of 4 known at compile time, so a small-depth kernel unrolls over them.</summary>
+internal interface IKGroups { static abstract int Value { get; } }
+internal struct KGroups1 : IKGroups { public static int Value => 1; }
+internal struct KGroups2 : IKGroups { public static int Value => 2; }
+internal struct KGroups3 : IKGroups { public static int Value => 3; }
+internal struct KGroups4 : IKGroups { public static int Value => 4; }
 
 /// <summary>
 /// A one-row microkernel over several panels side by side, for GEMV-like rows: computes the raw dot products of one

@@ -24,6 +24,7 @@ public static class CheckRegistry
         Training.TrainingGradientChecks.Register(checks);
         Training.TrainingEngineChecks.Register(checks);
         Runtime.RuntimeModelChecks.Register(checks);
+        Runtime.QuantizeChecks.Register(checks);
         Training.LearnerChecks.Register(checks);
         Training.OnnxBridgeChecks.Register(checks);
         var duplicate = checks.GroupBy(c => c.ToString()).FirstOrDefault(g => g.Count() > 1);

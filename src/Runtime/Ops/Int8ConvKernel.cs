@@ -16,7 +16,7 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
     private readonly WorkerPool? _pool;
     private readonly Conv2DShape _shape;
     private readonly QConv2D? _conv;
-    private readonly sbyte[] _depthwiseWeights = [];
+    private readonly DepthwiseWeights? _depthwiseWeights;
     private readonly DepthwiseRows? _depthwise;
     private readonly QConvDirect? _directConv;
     private readonly DirectRows? _direct;
@@ -53,11 +53,12 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
         _outputBytes = checked(shape.Batch * shape.OutHeight * shape.OutWidth * shape.OutChannels * outElement);
         if (depthwise)
         {
-            // ONNX [C][1][KH][KW] → the kernel's [KH][KW][C].
+            // ONNX [C][1][KH][KW] → the kernel's [KH][KW][C], prepared once for the table's path.
             int taps = shape.KernelHeight * shape.KernelWidth, ch = shape.OutChannels;
-            _depthwiseWeights = new sbyte[taps * ch];
+            var hwc = new sbyte[taps * ch];
             for (int o = 0; o < ch; o++)
-                for (int t = 0; t < taps; t++) _depthwiseWeights[t * ch + o] = weights[o * taps + t];
+                for (int t = 0; t < taps; t++) hwc[t * ch + o] = weights[o * taps + t];
+            _depthwiseWeights = _table.PackDepthwise(hwc, taps, ch);
             _depthwise = new DepthwiseRows(this);
             _scratch = [];
         }
@@ -232,10 +233,10 @@ internal sealed class Int8ConvKernel : OpKernel, Execution.INhwcKernel
             var output = owner.Out.Slice(_image * outImage, outImage);
             if (owner._signedInput)
                 owner._table.DepthwiseConv(_geometry, s.InChannels, MemoryMarshal.Cast<byte, sbyte>(input), owner._inputZeroPoint,
-                    owner._depthwiseWeights, owner._bias, owner._scales, owner._clamp, MemoryMarshal.Cast<byte, sbyte>(output), r0, r1 - r0);
+                    owner._depthwiseWeights!, owner._bias, owner._scales, owner._clamp, MemoryMarshal.Cast<byte, sbyte>(output), r0, r1 - r0);
             else
                 owner._table.DepthwiseConv(_geometry, s.InChannels, (ReadOnlySpan<byte>)input, owner._inputZeroPoint,
-                    owner._depthwiseWeights, owner._bias, owner._scales, owner._clamp, output, r0, r1 - r0);
+                    owner._depthwiseWeights!, owner._bias, owner._scales, owner._clamp, output, r0, r1 - r0);
         }
     }
 }

@@ -30,6 +30,11 @@ public static class ConvDirectChecks
         new(1, 12, 30, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1),                                // wide enough for interior groups of pixels
         new(1, 10, 19, 4, 24, 3, 3, 1, 1, 1, 1, 1, 1),                                // interior groups, stride 1, three blocks
         new(1, 6, 9, 4, 16, 3, 4, 1, 1, 1, 2, 1, 1),                                  // a full 16-tap kernel row (NEON: every lane)
+        // The AVX-VNNI compacted-field path (fields of at most 32 taps, at most 4 kernel rows, eight pixels per group):
+        new(2, 24, 70, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1),                                // batch 2 stem, four full groups and a short one per row
+        new(1, 10, 40, 3, 20, 4, 2, 1, 1, 2, 0, 1, 1),                                // four kernel rows (24 taps), 20 channels: a half pair
+        new(1, 14, 33, 3, 16, 3, 3, 1, 2, 2, 1, 2, 1, DilationHeight: 2),             // dilated kernel rows
+        new(1, 6, 50, 2, 8, 2, 2, 1, 3),                                              // stride 3, no padding: the last groups' loads reach the input's end
     ];
 
     private static void RunAll(Isa isa)

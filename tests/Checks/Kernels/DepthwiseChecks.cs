@@ -62,6 +62,29 @@ public static class DepthwiseChecks
         yield return new("5x19-3x3-s1-p1-c24", new WindowGeometry(5, 19, 3, 1, 1), 24);
         yield return new("7x12-5x5-s2-p2-c49", new WindowGeometry(7, 12, 5, 2, 2), 49);
         yield return new("9x14-3x3-dil2-p2-c16", new WindowGeometry(9, 14, 3, 1, 2, 2), 16);
+        // The AVX-VNNI lane-pair kernel (stride 1, KW <= 3, C a multiple of 16, output width a multiple of 4 or at
+        // least 32): 1, 3 and 5 units of 16 channels, a last column of 1, 2 or 3 pixels, kernels 3x2, 3x1, 7x3, one
+        // output row, padding wider than the kernel (windows all padding), none.
+        yield return new("5x8-3x3-s1-p1-c16", new WindowGeometry(5, 8, 3, 1, 1), 16);
+        yield return new("3x33-3x3-s1-p1-c16", new WindowGeometry(3, 33, 3, 1, 1), 16);
+        yield return new("4x36-3x3-s1-p0-c48", new WindowGeometry(4, 36, 3, 1, 0), 48);
+        yield return new("5x35-3x3-s1-p1-c16", new WindowGeometry(5, 35, 3, 1, 1), 16);
+        yield return new("6x4-3x2-s1-asym-c16", new WindowGeometry(6, 4, 3, 2, 1, 1, 0, 1, 2, 0), 16);
+        yield return new("5x4-3x1-s1-p1-c16", new WindowGeometry(5, 4, 3, 1, 1, 1, 1, 0, 1, 0), 16);
+        yield return new("9x8-7x3-s1-asym-c32", new WindowGeometry(9, 8, 7, 3, 1, 1, 3, 1, 2, 1), 32);
+        yield return new("4x6-3x3-s1-pad2-c16", new WindowGeometry(4, 6, 3, 1, 2), 16);
+        yield return new("6x4-3x3-s1-p1-c80", new WindowGeometry(6, 4, 3, 1, 1), 80);
+        yield return new("1x4-3x3-s1-p1-c16", new WindowGeometry(1, 4, 3, 1, 1), 16);
+        // Five-wide kernels at stride 1 (flat tap groups on x86): 1, 2, 3 and 4 channel blocks, narrow and one-pixel
+        // outputs, no padding; kernel heights 1, 7 and 8, three channel phases (C = 20, 12), a row tail.
+        yield return new("9x11-5x5-s1-p2-c32", new WindowGeometry(9, 11, 5, 1, 2), 32);
+        yield return new("6x9-5x5-s1-p2-c48", new WindowGeometry(6, 9, 5, 1, 2), 48);
+        yield return new("3x2-5x5-s1-p2-c16", new WindowGeometry(3, 2, 5, 1, 2), 16);
+        yield return new("1x1-5x5-s1-p2-c16", new WindowGeometry(1, 1, 5, 1, 2), 16);
+        yield return new("5x5-5x5-s1-p0-c64", new WindowGeometry(5, 5, 5, 1, 0), 64);
+        yield return new("4x7-1x5-s1-p0x2-c16", new WindowGeometry(4, 7, 1, 5, 1, 1, 0, 2, 0, 2), 16);
+        yield return new("8x9-7x5-s1-asym-c20", new WindowGeometry(8, 9, 7, 5, 1, 1, 3, 1, 2, 3), 20);
+        yield return new("9x8-8x5-s1-asym-c12", new WindowGeometry(9, 8, 8, 5, 1, 1, 3, 2, 4, 2), 12);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
@@ -131,6 +154,10 @@ public static class DepthwiseChecks
                     Array.Fill(actualBuffer, default);
                     Run(table, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, actualBuffer, 0, g.OutputHeight);
                     Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}");
+                    // The same weights prepared once at load (NEON: widened to int16 there, not per call).
+                    Array.Fill(actualBuffer, default);
+                    RunPacked(table, g, c.Channels, input, q.ZpIn, table.PackDepthwise(weights, taps, c.Channels), bias, scales, output, actualBuffer);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}, prepared weights");
                 }
                 // No bias is the other entry condition of the accumulators.
                 Run(reference, g, c.Channels, input, q.ZpIn, weights, [], scales, output, expected, 0, g.OutputHeight);
@@ -166,16 +193,26 @@ public static class DepthwiseChecks
             table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, rowStart, rowCount);
     }
 
+    private static void RunPacked<T>(KernelTable table, in WindowGeometry g, int channels, T[] input, int zpIn, DepthwiseWeights weights,
+        int[] bias, float[] scales, QuantizedOutput output, T[] destination) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte))
+            table.DepthwiseConv(g, channels, (byte[])(object)input, zpIn, weights, bias, scales, output, (byte[])(object)destination, 0, g.OutputHeight);
+        else
+            table.DepthwiseConv(g, channels, (sbyte[])(object)input, zpIn, weights, bias, scales, output, (sbyte[])(object)destination, 0, g.OutputHeight);
+    }
+
     /// <summary>
     /// Scales and biases so large that acc * scale leaves int32 (and an infinite scale), against the scalar reference.
     /// The x86 kernels drop the float upper clamp when it provably cannot matter; here it must be kept, on every
-    /// x86 kernel: pixel pairs (3x3 s1, C = 32), kernel rows (s2, C = 64; s1, C = 16), flat quads (5x5, C = 24).
+    /// x86 kernel: pixel pairs (3x3 s1, C = 32), kernel rows (s2, C = 64), lane pairs (3x3 s1, C = 16), 5x5 s1 (C = 48),
+    /// flat quads (5x5, C = 24).
     /// </summary>
     private static void OutOfInt32Products()
     {
         var rng = Rng(0x3d5);
         foreach (var (g, channels) in new[] { (new WindowGeometry(5, 6, 3, 1, 1), 32), (new WindowGeometry(7, 7, 3, 2, 1), 64),
-                     (new WindowGeometry(5, 7, 3, 1, 1), 16), (new WindowGeometry(6, 6, 5, 1, 2), 24) })
+                     (new WindowGeometry(5, 8, 3, 1, 1), 16), (new WindowGeometry(6, 6, 5, 1, 2), 24), (new WindowGeometry(6, 7, 5, 1, 2), 48) })
         {
             int taps = g.KernelHeight * g.KernelWidth, outCount = g.OutputHeight * g.OutputWidth * channels;
             var weights = SBytes(rng, taps * channels);
@@ -208,8 +245,8 @@ public static class DepthwiseChecks
     private static void RowSplit()
     {
         var rng = Rng(77);
-        // The per-pixel/plane path (C = 19), and the kernel-row path's row pairs at stride 1 and 2.
-        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64) })
+        // The per-pixel/plane path (C = 19), the kernel-row path's row pairs at stride 1 and 2, the lane-pair ring (C = 16).
+        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64), (new WindowGeometry(11, 12, 3, 1, 1), 16) })
             RowSplit(rng, g, channels);
     }
 
@@ -290,6 +327,20 @@ public static class DepthwiseChecks
         Expect.True(r.Message.Contains("output rows"), r.Message);
         e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new sbyte[128], 0, new sbyte[72], [], new float[8], QuantizedOutput.U8(200), new sbyte[128], 0, 4), "u8 output for s8 data");
         Expect.True(e.Message.Contains("output range"), e.Message);
+        // Prepared weights: for another shape, or for another path's table.
+        var packed = table.PackDepthwise(new sbyte[72], 9, 8);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 16, new byte[256], 0, packed, [], new float[16], QuantizedOutput.U8(0), new byte[256], 0, 4), "weights for 8 channels");
+        Expect.True(e.Message.Contains("9 taps x 8 channels") && e.Message.Contains("16 channels"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(new WindowGeometry(4, 4, 5, 1, 2), 8, new byte[128], 0, packed, [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "weights for 3x3");
+        Expect.True(e.Message.Contains("5x5 taps"), e.Message);
+        e = Expect.Throws<ArgumentException>(() => table.PackDepthwise(new sbyte[71], 9, 8), "short weights to prepare");
+        Expect.True(e.Message.Contains("weights"), e.Message);
+        if (table.Isa != Isa.Scalar)
+        {
+            var foreign = Reference.PackDepthwise(new sbyte[72], 9, 8);
+            e = Expect.Throws<ArgumentException>(() => table.DepthwiseConv(g, 8, new byte[128], 0, foreign, [], new float[8], QuantizedOutput.U8(0), new byte[128], 0, 4), "weights of another path");
+            Expect.True(e.Message.Contains("prepared for kernel path 'scalar'"), e.Message);
+        }
     }
 
     private static void FloatPathsMatch()

@@ -154,6 +154,25 @@ public static class QGemmChecks
                     PerColumnScale: false, ScaleBase: 1e4f, Bias: true, WeightZeroPoints: 0, WeightsAvoidMinus128: true,
                     ExtraLda: 0, ExtraLdc: 0, Seed: ++seed);
             }
+        // Depths the AVX-VNNI panel kernel keeps in registers (K = 4..16 in steps of 4): every output kind and sign,
+        // row counts leaving 0..3 rows after the four-row steps, a partial last panel, clamps and scales as above.
+        int[] panelMs = [3, 4, 5, 7, 11, 13, 22];
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+            foreach (bool signed in new[] { false, true })
+                foreach (int k in new[] { 4, 8, 12, 16 })
+                {
+                    seed++;
+                    float scale = rng.Next(2) == 0 ? 0.5f / (k * 64) : scales[rng.Next(scales.Length)];
+                    int[] outZps = kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8;
+                    int outZp = outZps[rng.Next(outZps.Length)];
+                    (int lo, int hi) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    (int min, int max) = rng.Next(2) == 0 ? (lo, hi) : (outZp, hi);
+                    int za = signed ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+                    yield return new QGemmCase(panelMs[rng.Next(panelMs.Length)], new[] { 16, 32, 40 }[rng.Next(3)], k, signed, za, kind, outZp, min, max,
+                        PerColumnScale: rng.Next(2) == 0, ScaleBase: scale, Bias: rng.Next(3) != 0,
+                        WeightZeroPoints: 0, WeightsAvoidMinus128: rng.Next(2) == 0,
+                        ExtraLda: rng.Next(2) * 7, ExtraLdc: rng.Next(2) * 5, Seed: seed);
+                }
     }
 
     /// <summary>Large enough to be split over the pool; each runs with 1, 2 and 3 threads.</summary>

@@ -1,0 +1,262 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeAgent.Kernels;
+
+/// <summary>
+/// AVX-VNNI direct convolution over a compacted receptive field, for a CPU that also has AVX-512 VBMI (Zen 4/5, Ice
+/// Lake and later): an RGB 3x3 stem has 27 taps, which <see cref="QConvDirectAvxVnni"/> multiplies as 3 kernel rows of
+/// 3 quads (36 byte slots, 9 VPDPBUSD per 8 channels). Here the taps of a field go in (ky, kx, c) order with no gap
+/// between kernel rows (28 slots: 7 VPDPBUSD per 8 channels, 22% fewer). Eight neighbouring output pixels of a row form
+/// a group: kernel row ky of all eight lies in the 64 input bytes from the first pixel's first tap (stride 2 over RGB
+/// spans 51), so a group costs one zmm load per kernel row, and two VPERMI2B (kernel rows 0|1, 2|3) and a byte blend
+/// per two pixels squeeze them into 32-byte fields. The fields of up to 256 pixels are written before any is
+/// multiplied: a broadcast reading a store still in flight waited for it and cost as much as the multiplies. The
+/// multiply runs eight pixels x 16 channels (16 accumulators; each weight load serves eight pixels), requantized on
+/// the registers by <see cref="QuantizedTileSinkAvx512{TSigned}"/>, four pixels per pack. Border groups load their
+/// segments masked, the padding reading the raw input zero point; <c>acc = bias − zp·Σw + Σ x·w</c> as in the other
+/// direct paths (s8 flipped to u8 by xor 0x80, the zero point with it).
+/// </summary>
+internal static unsafe class QConvDirect8x16FieldAvxVnni
+{
+    private const int Pixels = 8;
+    private const int FieldBytes = 32;
+    // Output pixels whose fields are built before any of them is multiplied (8 KB of fields).
+    private const int ChunkPixels = 256;
+
+    /// <summary>
+    /// Whether this path can run <paramref name="shape"/>: the CPU has VBMI and BW, a field fits 32 bytes in at most
+    /// four kernel rows, no dilation along a row, and a kernel row of eight neighbouring pixels fits 64 bytes.
+    /// </summary>
+    public static bool Supports(in Conv2DShape shape) =>
+        Avx512Vbmi.IsSupported && Avx512BW.IsSupported && AvxVnni.IsSupported
+        && shape.KernelHeight * shape.KernelWidth * shape.InChannels <= FieldBytes && shape.KernelHeight <= 4 && shape.DilationWidth == 1
+        && (Pixels - 1) * shape.StrideWidth * shape.InChannels + shape.KernelWidth * shape.InChannels <= 64;
+
+    [SkipLocalsInit]
+    public static void Run<T>(in QConvDirectArgs<T> a) where T : unmanaged
+    {
+        if (typeof(T) == typeof(byte)) Run<T, QuantizedTileSinkAvx512<No>>(a);
+        else Run<T, QuantizedTileSinkAvx512<Yes>>(a);
+    }
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<T, TSink>(in QConvDirectArgs<T> a) where T : unmanaged where TSink : struct, IQGemmTileSink
+    {
+        var conv = a.Conv;
+        var s = conv.Shape;
+        int cin = s.InChannels, cout = s.OutChannels, kh = s.KernelHeight;
+        int quads = conv.FieldQuads, blocks = conv.ChannelBlocks, pairs = (blocks + 1) / 2, padded = pairs * 16;
+        bool signed = typeof(T) == typeof(sbyte);
+        int zp = a.InputZeroPoint + (signed ? 128 : 0);
+        float* scales = stackalloc float[padded];
+        int* bias = stackalloc int[padded];
+        a.FillChannelConstants(scales, bias, zp);
+        for (int o = blocks * 8; o < padded; o++)
+        {
+            scales[o] = 1f;
+            bias[o] = 0;
+        }
+        // One sink state per 16 output channels, filled once per call.
+        QGemmTileOutput* outs = stackalloc QGemmTileOutput[pairs];
+        int lo = a.Output.Min, hi = a.Output.Max;
+        for (int p = 0; p < pairs; p++)
+        {
+            QGemmTileOutput* o = outs + p;
+            *o = default;
+            o->Start0 = Vector256.Load(bias + p * 16);
+            o->Start1 = Vector256.Load(bias + p * 16 + 8);
+            o->Scale512 = Vector512.Load(scales + p * 16);
+            o->Hi512 = Vector512.Create((float)(hi - a.Output.ZeroPoint));
+            o->ZeroPoint512 = Vector512.Create((short)a.Output.ZeroPoint);
+            o->MinBytes512 = Vector512.Create((byte)lo);
+        }
+        // Per pair of pixels z (output vector z): VPERMI2B indices into kernel rows 0|1 and 2|3, and which bytes come
+        // from the second permutation (kernel rows 2, 3).
+        Vector512<byte>* shuffle = stackalloc Vector512<byte>[3 * Pixels / 2];
+        FieldIndices(s, shuffle);
+        var flip = Vector512.Create(signed ? (byte)0x80 : (byte)0);
+        var zpBytes = Vector512.Create((byte)(a.InputZeroPoint & 0xFF));
+        byte* fields = stackalloc byte[ChunkPixels * FieldBytes];
+        byte* tail = stackalloc byte[Pixels * 16];
+        byte* border = stackalloc byte[4 * 64];
+        int outWidth = s.OutWidth, outHeight = s.OutHeight, rowBytes = s.Width * cin;
+        long imageBytes = (long)s.Height * rowBytes, rowStep = (long)s.DilationHeight * rowBytes;
+        // Groups whose eight pixels' taps all lie inside a row: from the first with ix0 >= 0 to the last whose last tap fits.
+        int oxFirstInside = (s.PadLeft + s.StrideWidth - 1) / s.StrideWidth;
+        int oxLastInside = (s.Width - s.KernelWidth + s.PadLeft) / s.StrideWidth - (Pixels - 1);
+        fixed (T* input = a.Input)
+        fixed (T* destination = a.Destination)
+        fixed (sbyte* weights = conv.PackedFieldQuads)
+        {
+            long inputLength = a.Input.Length;
+            for (int row = a.RowStart; row < a.RowEnd; row++)
+            {
+                int n = row / outHeight, oy = row % outHeight, iy0 = oy * s.StrideHeight - s.PadTop;
+                byte* image = (byte*)input + n * imageBytes;
+                long imageLength = inputLength - n * imageBytes;
+                bool rowsInside = iy0 >= 0 && iy0 + (kh - 1) * s.DilationHeight < s.Height;
+                // Kernel row 0 at column -PadLeft: group ox starts ox·StrideWidth·InChannels further.
+                byte* top = image + (long)iy0 * rowBytes - (long)s.PadLeft * cin;
+                long lastLoadEnd = rowsInside ? (long)(iy0 + (kh - 1) * s.DilationHeight) * rowBytes - (long)s.PadLeft * cin + 64 : long.MaxValue;
+                for (int chunk = 0; chunk < outWidth; chunk += ChunkPixels)
+                {
+                    int chunkEnd = Math.Min(outWidth, chunk + ChunkPixels);
+                    // All fields of the chunk first: a broadcast that reads a store still in the store queue waits for it,
+                    // so the groups' multiplies read stores made a few hundred instructions earlier.
+                    for (int ox = chunk; ox < chunkEnd; ox += Pixels)
+                    {
+                        long groupOffset = (long)ox * s.StrideWidth * cin;
+                        // Kernel row ky of all eight pixels lies in the 64 bytes from the first pixel's first tap.
+                        byte* src = top + groupOffset;
+                        long step = rowStep;
+                        if (!(rowsInside && ox >= oxFirstInside && ox <= oxLastInside && lastLoadEnd + groupOffset <= imageLength))
+                        {
+                            // A group at the image's border: its segments with padding go through a small buffer (a
+                            // method returning a zmm would pin the segments to memory on the fast path too).
+                            BorderSegments(image, imageLength, iy0, ox * s.StrideWidth - s.PadLeft, s, zpBytes, border);
+                            src = border;
+                            step = 64;
+                        }
+                        var r0 = Vector512.Load(src);
+                        var r1 = kh > 1 ? Vector512.Load(src + step) : r0;
+                        var r2 = kh > 2 ? Vector512.Load(src + 2 * step) : r0;
+                        var r3 = kh > 3 ? Vector512.Load(src + 3 * step) : r0;
+                        byte* groupFields = fields + (ox - chunk) * FieldBytes;
+                        Fields(r0, r1, r2, r3, shuffle, 0, kh, flip, signed).Store(groupFields);
+                        Fields(r0, r1, r2, r3, shuffle, 1, kh, flip, signed).Store(groupFields + 2 * FieldBytes);
+                        Fields(r0, r1, r2, r3, shuffle, 2, kh, flip, signed).Store(groupFields + 4 * FieldBytes);
+                        Fields(r0, r1, r2, r3, shuffle, 3, kh, flip, signed).Store(groupFields + 6 * FieldBytes);
+                    }
+                    for (int ox = chunk; ox < chunkEnd; ox += Pixels)
+                    {
+                    int count = Math.Min(Pixels, outWidth - ox);
+                    byte* groupFields = fields + (ox - chunk) * FieldBytes;
+                    T* pixelOut = destination + ((long)row * outWidth + ox) * cout;
+                    for (int p = 0; p < pairs; p++)
+                    {
+                        QGemmTileOutput* o = outs + p;
+                        bool full = count == Pixels && p * 16 + 16 <= cout;
+                        o->C = full ? (byte*)(pixelOut + p * 16) : tail;
+                        o->LdcBytes = full ? cout : 16;
+                        Tile<TSink>(groupFields, weights + p * 64, pairs * 64, quads, o);
+                        if (!full)
+                        {
+                            int columns = Math.Min(16, cout - p * 16);
+                            for (int j = 0; j < count; j++)
+                                new ReadOnlySpan<byte>(tail + j * 16, columns).CopyTo(new Span<byte>((byte*)(pixelOut + (long)j * cout + p * 16), columns));
+                        }
+                    }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The fields of pixels 2z (lower half) and 2z + 1 (upper half) of a group, s8 flipped to u8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Fields(Vector512<byte> r0, Vector512<byte> r1, Vector512<byte> r2, Vector512<byte> r3, Vector512<byte>* shuffle,
+        int z, int kh, Vector512<byte> flip, bool signed)
+    {
+        var packed = Avx512Vbmi.PermuteVar64x8x2(r0, shuffle[3 * z], r1);
+        if (kh > 2) packed = Avx512BW.BlendVariable(packed, Avx512Vbmi.PermuteVar64x8x2(r2, shuffle[3 * z + 1], r3), shuffle[3 * z + 2]);
+        return signed ? packed ^ flip : packed;
+    }
+
+    /// <summary>
+    /// 64 bytes of input row <paramref name="iy"/> from column <paramref name="ix0"/> for a group at the image's border: a
+    /// masked load that reads only the row's bytes and leaves the raw zero point elsewhere (masked-out bytes are never
+    /// touched, so the address may point outside the image).
+    /// </summary>
+    private static void BorderSegments(byte* image, long imageLength, int iy0, int ix0, in Conv2DShape s, Vector512<byte> zp, byte* segments)
+    {
+        for (int ky = 0; ky < s.KernelHeight; ky++) Segment(image, imageLength, iy0 + ky * s.DilationHeight, ix0, s, zp).Store(segments + ky * 64);
+    }
+
+    private static Vector512<byte> Segment(byte* image, long imageLength, int iy, int ix0, in Conv2DShape s, Vector512<byte> zp)
+    {
+        if ((uint)iy >= (uint)s.Height) return zp;
+        int cin = s.InChannels;
+        long start = ((long)iy * s.Width + ix0) * cin;
+        long rowStart = (long)iy * s.Width * cin;
+        long lo = Math.Max(0, -(long)ix0 * cin), hi = Math.Min(64, Math.Min((long)s.Width * cin, imageLength - rowStart) - (long)ix0 * cin);
+        var iota = Vector512.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
+            29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+        if (hi <= lo) return zp;
+        var mask = Vector512.GreaterThanOrEqual(iota, Vector512.Create((byte)lo)) & Vector512.LessThan(iota, Vector512.Create((byte)hi));
+        return Avx512BW.MaskLoad(image + start, mask, zp);
+    }
+
+    /// <summary>
+    /// For output vector z (pixels 2z, 2z + 1 of a group, 32 bytes each): byte t of a pixel's field is tap t in (ky, kx, c)
+    /// order, byte <c>p·StrideWidth·InChannels + t % rowTaps</c> of kernel row ky's segment. Entry 3z indexes kernel rows
+    /// 0 (0..63) and 1 (64..127), entry 3z + 1 rows 2 and 3, entry 3z + 2 marks the bytes taken from the second.
+    /// Slots past the last tap pick any byte: their weights are zero.
+    /// </summary>
+    private static void FieldIndices(in Conv2DShape s, Vector512<byte>* shuffle)
+    {
+        int rowTaps = s.KernelWidth * s.InChannels, taps = s.KernelHeight * rowTaps, step = s.StrideWidth * s.InChannels;
+        byte* first = stackalloc byte[64];
+        byte* second = stackalloc byte[64];
+        byte* select = stackalloc byte[64];
+        for (int z = 0; z < Pixels / 2; z++)
+        {
+            for (int j = 0; j < 64; j++)
+            {
+                int p = 2 * z + j / FieldBytes, t = j % FieldBytes;
+                int ky = t < taps ? t / rowTaps : 0, at = p * step + (t < taps ? t % rowTaps : 0);
+                first[j] = (byte)(at + (ky == 1 ? 64 : 0));
+                second[j] = (byte)(at + (ky == 3 ? 64 : 0));
+                select[j] = ky >= 2 ? (byte)0xFF : (byte)0;
+            }
+            shuffle[3 * z] = Vector512.Load(first);
+            shuffle[3 * z + 1] = Vector512.Load(second);
+            shuffle[3 * z + 2] = Vector512.Load(select);
+        }
+    }
+
+    /// <summary>
+    /// Eight pixels x 16 output channels over <paramref name="quads"/> tap quads: weights of the two 8-channel blocks
+    /// are loaded once per quad and serve all eight pixels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TSink>(byte* fields, sbyte* w, int wStep, int quads, QGemmTileOutput* o) where TSink : struct, IQGemmTileSink
+    {
+        Vector256<int> c00 = TSink.Start0(o), c01 = TSink.Start1(o);
+        Vector256<int> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        Vector256<int> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
+        byte* f = fields;
+        for (int q = 0; q < quads; q++, f += 4, w += wStep)
+        {
+            var w0 = Vector256.Load(w);
+            var w1 = Vector256.Load(w + 32);
+            var x = Vector256.Create(*(int*)f).AsByte();
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+            x = Vector256.Create(*(int*)(f + FieldBytes)).AsByte();
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+            x = Vector256.Create(*(int*)(f + 2 * FieldBytes)).AsByte();
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+            x = Vector256.Create(*(int*)(f + 3 * FieldBytes)).AsByte();
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+            x = Vector256.Create(*(int*)(f + 4 * FieldBytes)).AsByte();
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
+            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
+            x = Vector256.Create(*(int*)(f + 5 * FieldBytes)).AsByte();
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
+            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
+            x = Vector256.Create(*(int*)(f + 6 * FieldBytes)).AsByte();
+            c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
+            c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
+            x = Vector256.Create(*(int*)(f + 7 * FieldBytes)).AsByte();
+            c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
+            c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
+        }
+        TSink.Rows4(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
+        TSink.Rows4(o, 4, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+}
