@@ -14,7 +14,7 @@ namespace EdgeAgent.Kernels;
 /// per two pixels squeeze them into 32-byte fields. The fields of up to 256 pixels are written before any is
 /// multiplied: a broadcast reading a store still in flight waited for it and cost as much as the multiplies. The
 /// multiply runs eight pixels x 16 channels (16 accumulators; each weight load serves eight pixels), requantized on
-/// the registers by <see cref="QuantizedTileSinkAvx512{TSigned}"/>, four pixels per pack. Border groups load their
+/// the registers by <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/>, four pixels per pack. Border groups load their
 /// segments masked, the padding reading the raw input zero point; <c>acc = bias − zp·Σw + Σ x·w</c> as in the other
 /// direct paths (s8 flipped to u8 by xor 0x80, the zero point with it).
 /// </summary>
@@ -37,8 +37,8 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     [SkipLocalsInit]
     public static void Run<T>(in QConvDirectArgs<T> a) where T : unmanaged
     {
-        if (typeof(T) == typeof(byte)) Run<T, QuantizedTileSinkAvx512<No>>(a);
-        else Run<T, QuantizedTileSinkAvx512<Yes>>(a);
+        if (typeof(T) == typeof(byte)) Run<T, QuantizedTileSinkAvx512<No, No>>(a);
+        else Run<T, QuantizedTileSinkAvx512<Yes, No>>(a);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]

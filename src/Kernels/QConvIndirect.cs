@@ -117,14 +117,14 @@ internal static unsafe class QConvIndirect
         FillPointers(image, first, count, tiles, ptrs, padding);
         switch (job->Kind, job->ASigned)
         {
-            case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No>.IsSupported: Block<No, QuantizedTileSinkAvx512<No>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No>.IsSupported: Block<Yes, QuantizedTileSinkAvx512<No>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes>.IsSupported: Block<No, QuantizedTileSinkAvx512<Yes>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes>.IsSupported: Block<Yes, QuantizedTileSinkAvx512<Yes>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.UInt8, false): Block<No, QuantizedTileSink<No>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.UInt8, true): Block<Yes, QuantizedTileSink<No>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.Int8, false): Block<No, QuantizedTileSink<Yes>>(job, ptrs, taps, cg, first, count); break;
-            case (QGemmOutputKind.Int8, true): Block<Yes, QuantizedTileSink<Yes>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No, No>.IsSupported: Block<No, QuantizedTileSinkAvx512<No, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No, No>.IsSupported: Block<Yes, QuantizedTileSinkAvx512<No, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: Block<No, QuantizedTileSinkAvx512<Yes, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: Block<Yes, QuantizedTileSinkAvx512<Yes, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.UInt8, false): Block<No, QuantizedTileSink<No, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.UInt8, true): Block<Yes, QuantizedTileSink<No, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.Int8, false): Block<No, QuantizedTileSink<Yes, No>>(job, ptrs, taps, cg, first, count); break;
+            case (QGemmOutputKind.Int8, true): Block<Yes, QuantizedTileSink<Yes, No>>(job, ptrs, taps, cg, first, count); break;
             case (QGemmOutputKind.Int32, false): Block<No, Int32TileSink>(job, ptrs, taps, cg, first, count); break;
             case (QGemmOutputKind.Int32, true): Block<Yes, Int32TileSink>(job, ptrs, taps, cg, first, count); break;
             case (_, false): Block<No, Float32TileSink>(job, ptrs, taps, cg, first, count); break;

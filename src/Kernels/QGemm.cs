@@ -46,6 +46,7 @@ public static unsafe class QGemm
                 Scales = c.Scales.IsEmpty ? null : pScales, ScaleCount = c.Scales.Length,
                 Kind = c.Kind, C = pc, Ldc = c.Stride, OutputZeroPoint = c.ZeroPoint, Min = c.Min, Max = c.Max,
             };
+            job.ClampCannotBind = QGemmClampBound.CannotBind(&job);
             int panels = b.PanelCount;
             int rowTiles = (a.Rows + kernel.Mr - 1) / kernel.Mr;
             if (pool is null || pool.ThreadCount == 1 || rowTiles * panels == 1 || (long)a.Rows * b.N * b.K < ParallelThreshold)

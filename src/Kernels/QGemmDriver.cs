@@ -98,14 +98,22 @@ internal static unsafe class QGemmDriver
             int mEnd = m1 - rowKernelRows;
             switch (job->Kind, job->ASigned)
             {
-                case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, false): FusedBlock<TK, No, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true): FusedBlock<TK, Yes, QuantizedTileSink<No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false): FusedBlock<TK, No, QuantizedTileSink<Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true): FusedBlock<TK, Yes, QuantizedTileSink<Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, false) when job->ClampCannotBind && QuantizedTileSinkAvx512<No, Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true) when job->ClampCannotBind && QuantizedTileSinkAvx512<No, Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false) when job->ClampCannotBind && QuantizedTileSinkAvx512<Yes, Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true) when job->ClampCannotBind && QuantizedTileSinkAvx512<Yes, Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, false) when job->ClampCannotBind: FusedBlock<TK, No, QuantizedTileSink<No, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true) when job->ClampCannotBind: FusedBlock<TK, Yes, QuantizedTileSink<No, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false) when job->ClampCannotBind: FusedBlock<TK, No, QuantizedTileSink<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true) when job->ClampCannotBind: FusedBlock<TK, Yes, QuantizedTileSink<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No, No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No, No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, false): FusedBlock<TK, No, QuantizedTileSink<No, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.UInt8, true): FusedBlock<TK, Yes, QuantizedTileSink<No, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, false): FusedBlock<TK, No, QuantizedTileSink<Yes, No>>(job, m0, mEnd, p0, p1); break;
+                case (QGemmOutputKind.Int8, true): FusedBlock<TK, Yes, QuantizedTileSink<Yes, No>>(job, m0, mEnd, p0, p1); break;
                 case (QGemmOutputKind.Int32, false): FusedBlock<TK, No, Int32TileSink>(job, m0, mEnd, p0, p1); break;
                 case (QGemmOutputKind.Int32, true): FusedBlock<TK, Yes, Int32TileSink>(job, m0, mEnd, p0, p1); break;
                 case (_, false): FusedBlock<TK, No, Float32TileSink>(job, m0, mEnd, p0, p1); break;

@@ -34,6 +34,11 @@ internal unsafe struct QGemmJob
     public int OutputZeroPoint;
     public int Min;
     public int Max;
+    /// <summary>
+    /// u8/s8 output only: the clamp is the element type's whole range and no <c>acc * scale</c> of this call can
+    /// reach 2^31 (<see cref="QGemmClampBound"/>), so the register sinks leave every clamp to the saturating packs.
+    /// </summary>
+    public bool ClampCannotBind;
 }
 
 /// <summary>A tile height known at compile time, so one kernel source specialises for 1..MR rows.</summary>

@@ -28,7 +28,7 @@ internal unsafe struct QGemmTileOutput
     public Vector256<short> ZeroPoint;
     /// <summary>The lower clamp bound as the output byte (u8, or s8 in two's complement), applied after the packs.</summary>
     public Vector256<byte> MinBytes;
-    /// <summary>The same for <see cref="QuantizedTileSinkAvx512{TSigned}"/>: columns 0..15 in one vector.</summary>
+    /// <summary>The same for <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/>: columns 0..15 in one vector.</summary>
     public Vector512<float> Scale512, Hi512;
     public Vector512<short> ZeroPoint512;
     public Vector512<byte> MinBytes512;
@@ -195,7 +195,9 @@ internal unsafe struct Float32TileSink : IQGemmTileSink
 /// point saturates instead of wrapping), so clamping the bytes gives the bits of <see cref="Requantization"/>.
 /// The upper bound must stay in float: a value above int32 would convert to int32.MinValue.
 /// </summary>
-internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned : struct, IFlag
+/// <remarks>With <typeparamref name="TUnclamped"/> = <see cref="Yes"/> (the call's
+/// <see cref="QGemmJob.ClampCannotBind"/>) the float minimum and the byte maximum are left out.</remarks>
+internal unsafe struct QuantizedTileSink<TSigned, TUnclamped> : IQGemmTileSink where TSigned : struct, IFlag where TUnclamped : struct, IFlag
 {
     public static Vector256<int> Start0(QGemmTileOutput* o) => o->Start0;
     public static Vector256<int> Start1(QGemmTileOutput* o) => o->Start1;
@@ -205,9 +207,13 @@ internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Words(QGemmTileOutput* o, Vector256<int> c0, Vector256<int> c1)
     {
-        var hi = o->Hi;
-        var f0 = Avx.Min(Avx.Multiply(Avx.ConvertToVector256Single(c0), o->Scale0), hi);
-        var f1 = Avx.Min(Avx.Multiply(Avx.ConvertToVector256Single(c1), o->Scale1), hi);
+        var f0 = Avx.Multiply(Avx.ConvertToVector256Single(c0), o->Scale0);
+        var f1 = Avx.Multiply(Avx.ConvertToVector256Single(c1), o->Scale1);
+        if (!TUnclamped.Value)
+        {
+            f0 = Avx.Min(f0, o->Hi);
+            f1 = Avx.Min(f1, o->Hi);
+        }
         var w = Avx2.PackSignedSaturate(Avx.ConvertToVector256Int32(f0), Avx.ConvertToVector256Int32(f1));
         return Avx2.AddSaturate(w, o->ZeroPoint);
     }
@@ -216,9 +222,13 @@ internal unsafe struct QuantizedTileSink<TSigned> : IQGemmTileSink where TSigned
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Bytes(QGemmTileOutput* o, Vector256<short> w, Vector256<short> v)
     {
-        Vector256<byte> b = TSigned.Value
-            ? Avx2.Max(Avx2.PackSignedSaturate(w, v), o->MinBytes.AsSByte()).AsByte()
-            : Avx2.Max(Avx2.PackUnsignedSaturate(w, v), o->MinBytes);
+        Vector256<byte> b = (TSigned.Value, TUnclamped.Value) switch
+        {
+            (true, true) => Avx2.PackSignedSaturate(w, v).AsByte(),
+            (true, false) => Avx2.Max(Avx2.PackSignedSaturate(w, v), o->MinBytes.AsSByte()).AsByte(),
+            (false, true) => Avx2.PackUnsignedSaturate(w, v),
+            (false, false) => Avx2.Max(Avx2.PackUnsignedSaturate(w, v), o->MinBytes),
+        };
         // After the in-lane packs, dword i of the result holds columns: 0-3 (w), 8-11 (w), 0-3 (v), 8-11 (v) |
         // 4-7 (w), 12-15 (w), 4-7 (v), 12-15 (v).
         return Avx2.PermuteVar8x32(b.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();

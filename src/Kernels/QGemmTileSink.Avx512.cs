@@ -5,15 +5,18 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeAgent.Kernels;
 
 /// <summary>
-/// <see cref="QuantizedTileSink{TSigned}"/> with 512-bit registers, for AVX-VNNI tiles on a CPU that also has
+/// <see cref="QuantizedTileSink{TSigned, TUnclamped}"/> with 512-bit registers, for AVX-VNNI tiles on a CPU that also has
 /// AVX-512BW (Zen 4/5, Sapphire Rapids): the two 8-column accumulators of a row are joined into one vector
 /// (VINSERTI64X4), so the requantization is VCVTDQ2PS, VMULPS, VMINPS, VCVTPS2DQ once per row instead of twice,
 /// and four rows share one VPACKSSDW pair, one VPACKUSWB/VPACKSSWB, one byte maximum and one VPERMD that leaves
 /// row j's 16 bytes in 128-bit lane j. About 8 instructions per row against 14 for the 256-bit sink: with
 /// K = 64 (a pointwise convolution over 64 channels) the epilogue is a third of a 6x16 tile's work.
-/// The same operations per element as <see cref="QuantizedTileSink{TSigned}"/>, so the same bits.
+/// The same operations per element as <see cref="QuantizedTileSink{TSigned, TUnclamped}"/>, so the same bits.
 /// </summary>
-internal unsafe struct QuantizedTileSinkAvx512<TSigned> : IQGemmTileSink where TSigned : struct, IFlag
+/// <remarks>With <typeparamref name="TUnclamped"/> = <see cref="Yes"/> (the call's
+/// <see cref="QGemmJob.ClampCannotBind"/>) neither the float minimum nor the byte maximum is emitted: the saturating
+/// packs alone give the element type's range, which is then the whole clamp.</remarks>
+internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTileSink where TSigned : struct, IFlag where TUnclamped : struct, IFlag
 {
     public static bool IsSupported => Avx512BW.IsSupported;
 
@@ -27,7 +30,7 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned> : IQGemmTileSink where T
         // ToVector512Unsafe + one VINSERTI64X4: Vector512.Create(c0, c1) zeroes a register and inserts twice.
         var c = Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1);
         var f = Avx512F.Multiply(Avx512F.ConvertToVector512Single(c), o->Scale512);
-        return Avx512F.ConvertToVector512Int32(Avx512F.Min(f, o->Hi512));
+        return Avx512F.ConvertToVector512Int32(TUnclamped.Value ? f : Avx512F.Min(f, o->Hi512));
     }
 
     /// <summary>
@@ -40,9 +43,13 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned> : IQGemmTileSink where T
         var zp = o->ZeroPoint512;
         wx = Avx512BW.AddSaturate(wx, zp);
         yz = Avx512BW.AddSaturate(yz, zp);
-        Vector512<byte> b = TSigned.Value
-            ? Avx512BW.Max(Avx512BW.PackSignedSaturate(wx, yz), o->MinBytes512.AsSByte()).AsByte()
-            : Avx512BW.Max(Avx512BW.PackUnsignedSaturate(wx, yz), o->MinBytes512);
+        Vector512<byte> b = (TSigned.Value, TUnclamped.Value) switch
+        {
+            (true, true) => Avx512BW.PackSignedSaturate(wx, yz).AsByte(),
+            (true, false) => Avx512BW.Max(Avx512BW.PackSignedSaturate(wx, yz), o->MinBytes512.AsSByte()).AsByte(),
+            (false, true) => Avx512BW.PackUnsignedSaturate(wx, yz),
+            (false, false) => Avx512BW.Max(Avx512BW.PackUnsignedSaturate(wx, yz), o->MinBytes512),
+        };
         var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
         return Avx512F.PermuteVar16x32(b.AsInt32(), order).AsByte();
     }

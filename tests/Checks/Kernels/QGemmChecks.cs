@@ -154,6 +154,25 @@ public static class QGemmChecks
                     PerColumnScale: false, ScaleBase: 1e4f, Bias: true, WeightZeroPoints: 0, WeightsAvoidMinus128: true,
                     ExtraLda: 0, ExtraLdc: 0, Seed: ++seed);
             }
+        // Full-range clamps (no activation, or ReLU at zero point 0 / -128) around the per-call bound under which the
+        // sinks drop every clamp: scales from far below to past (|bias| + K * 255 * 128) * scale = 2^30, so calls on
+        // both sides of it run, and extreme zero points where a dropped clamp would show first.
+        foreach (var kind in new[] { QGemmOutputKind.UInt8, QGemmOutputKind.Int8 })
+            foreach (int k in new[] { 8, 16, 64, 67 })
+                foreach (double factor in new[] { 1e-3, 0.4, 0.9, 1.6, 8.0 })
+                {
+                    seed++;
+                    (int min, int max) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    int[] outZps = kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8;
+                    int outZp = rng.Next(3) == 0 ? min : outZps[rng.Next(outZps.Length)];
+                    float scale = (float)(factor * (1 << 30) / (k * 255.0 * 128.0 + (1 << 20)));
+                    bool signed = rng.Next(2) == 0;
+                    int za = signed ? ZeroPointsS8[rng.Next(4)] : ZeroPointsU8[rng.Next(4)];
+                    yield return new QGemmCase(new[] { 4, 6, 11, 16 }[rng.Next(4)], new[] { 16, 32, 48 }[rng.Next(3)], k, signed, za, kind, outZp, min, max,
+                        PerColumnScale: rng.Next(2) == 0, ScaleBase: scale, Bias: rng.Next(3) != 0,
+                        WeightZeroPoints: 0, WeightsAvoidMinus128: rng.Next(2) == 0,
+                        ExtraLda: rng.Next(2) * 7, ExtraLdc: rng.Next(2) * 5, Seed: seed);
+                }
         // Depths the AVX-VNNI panel kernel keeps in registers (K = 4..16 in steps of 4): every output kind and sign,
         // row counts leaving 0..3 rows after the four-row steps, a partial last panel, clamps and scales as above.
         int[] panelMs = [3, 4, 5, 7, 11, 13, 22];
