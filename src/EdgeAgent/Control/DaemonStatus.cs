@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EdgeAgent.Daemon.Control;
@@ -44,43 +47,79 @@ public sealed record DaemonStatus
     /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
     public JsonObject? Drift { get; init; }
 
-    public JsonObject ToJson() => new()
+    /// <summary>The status as a JSON object (the status command's reply): <see cref="WriteProperties"/> read back.</summary>
+    public JsonObject ToJson()
     {
-        ["device"] = DeviceId,
-        ["version"] = Version,
-        ["kernel_path"] = KernelPath,
-        ["started_at"] = StartedAt.ToString("O"),
-        ["uptime_s"] = Math.Round(UptimeSeconds, 1),
-        ["model"] = new JsonObject { ["name"] = ModelName, ["version"] = ModelVersion },
-        ["health"] = Health,
-        ["health_reason"] = HealthReason,
-        ["rates"] = new JsonObject
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            ["samples_per_s"] = Math.Round(SampleRateHz, 1),
-            ["inferences_per_s"] = Math.Round(InferenceRateHz, 2),
-        },
-        ["inferences"] = Inferences,
-        ["dropped"] = new JsonObject { ["samples"] = DroppedSamples, ["windows"] = DroppedWindows },
-        ["last_update"] = LastModelUpdate?.ToString("O"),
-        ["last_prediction"] = LastPrediction,
-        ["reservoir"] = new JsonObject
-        {
-            ["samples"] = ReservoirSamples,
-            ["labelled"] = ReservoirLabelled,
-            ["seen"] = ReservoirSeen,
-            ["writes"] = ReservoirWrites,
-            ["write_alloc_bytes"] = ReservoirWriteAllocatedBytes,
-        },
-        ["performance"] = new JsonObject
-        {
-            ["first_inference_ms"] = FirstInferenceMs is double ms ? Math.Round(ms, 1) : null,
-            ["inference_alloc_bytes"] = InferenceAllocatedBytes,
-            ["process_alloc_bytes"] = ProcessAllocatedBytes,
-            ["managed_heap_bytes"] = ManagedHeapBytes,
-            ["managed_committed_bytes"] = ManagedCommittedBytes,
-            ["gc"] = GcSettings?.DeepClone(),
-            ["rss_bytes"] = ResidentBytes,
-        },
-        ["drift"] = Drift?.DeepClone(),
-    };
+            writer.WriteStartObject();
+            WriteProperties(writer);
+            writer.WriteEndObject();
+        }
+        return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
+
+    /// <summary>
+    /// Writes the status's properties into the object <paramref name="writer"/> has open: the one definition of its JSON
+    /// (<see cref="ToJson"/> reads it back). Written straight to UTF-8, without nodes or strings, because the retained
+    /// status is written from it every minute; <paramref name="deviceId"/> replaces <see cref="DeviceId"/> when given.
+    /// </summary>
+    public void WriteProperties(Utf8JsonWriter writer, string? deviceId = null)
+    {
+        Span<char> time = stackalloc char[40];
+        writer.WriteString("device", deviceId ?? DeviceId);
+        writer.WriteString("version", Version);
+        writer.WriteString("kernel_path", KernelPath);
+        writer.WriteString("started_at", Iso(StartedAt, time));
+        writer.WriteNumber("uptime_s", Math.Round(UptimeSeconds, 1));
+        writer.WriteStartObject("model");
+        writer.WriteString("name", ModelName);
+        writer.WriteString("version", ModelVersion);
+        writer.WriteEndObject();
+        writer.WriteString("health", Health);
+        writer.WriteString("health_reason", HealthReason);
+        writer.WriteStartObject("rates");
+        writer.WriteNumber("samples_per_s", Math.Round(SampleRateHz, 1));
+        writer.WriteNumber("inferences_per_s", Math.Round(InferenceRateHz, 2));
+        writer.WriteEndObject();
+        writer.WriteNumber("inferences", Inferences);
+        writer.WriteStartObject("dropped");
+        writer.WriteNumber("samples", DroppedSamples);
+        writer.WriteNumber("windows", DroppedWindows);
+        writer.WriteEndObject();
+        if (LastModelUpdate is { } update) writer.WriteString("last_update", Iso(update, time));
+        else writer.WriteNull("last_update");
+        writer.WriteString("last_prediction", LastPrediction);
+        writer.WriteStartObject("reservoir");
+        writer.WriteNumber("samples", ReservoirSamples);
+        writer.WriteNumber("labelled", ReservoirLabelled);
+        writer.WriteNumber("seen", ReservoirSeen);
+        writer.WriteNumber("writes", ReservoirWrites);
+        writer.WriteNumber("write_alloc_bytes", ReservoirWriteAllocatedBytes);
+        writer.WriteEndObject();
+        writer.WriteStartObject("performance");
+        if (FirstInferenceMs is double ms) writer.WriteNumber("first_inference_ms", Math.Round(ms, 1));
+        else writer.WriteNull("first_inference_ms");
+        writer.WriteNumber("inference_alloc_bytes", InferenceAllocatedBytes);
+        writer.WriteNumber("process_alloc_bytes", ProcessAllocatedBytes);
+        writer.WriteNumber("managed_heap_bytes", ManagedHeapBytes);
+        writer.WriteNumber("managed_committed_bytes", ManagedCommittedBytes);
+        writer.WritePropertyName("gc");
+        WriteNode(writer, GcSettings);
+        writer.WriteNumber("rss_bytes", ResidentBytes);
+        writer.WriteEndObject();
+        writer.WritePropertyName("drift");
+        WriteNode(writer, Drift);
+    }
+
+    // The round-trip ("O") form, as DateTimeOffset.ToString("O") gives it, formatted without a string.
+    private static ReadOnlySpan<char> Iso(DateTimeOffset value, Span<char> buffer) =>
+        value.TryFormat(buffer, out int written, "O", CultureInfo.InvariantCulture) ? buffer[..written] : value.ToString("O", CultureInfo.InvariantCulture);
+
+    private static void WriteNode(Utf8JsonWriter writer, JsonNode? node)
+    {
+        if (node is null) writer.WriteNullValue();
+        else node.WriteTo(writer);
+    }
 }

@@ -132,7 +132,7 @@ public sealed class StatusProvider : IStatusProvider
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
             GcSettings = _gcSettings,
-            ResidentBytes = Environment.WorkingSet,
+            ResidentBytes = ResidentMemory.Bytes(),
             Drift = _drift?.Status(),
         };
     }

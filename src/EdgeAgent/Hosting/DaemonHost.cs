@@ -101,7 +101,9 @@ public static partial class DaemonHost
         services.AddHostedService<InferenceService>();
         if (settings.PrintToConsole) services.AddHostedService<ConsoleReporterService>();
         // After the inference loop and its console, which do not need it: the first inference does not wait for the broker.
-        services.AddHostedService<EmbeddedBrokerService>();
+        // Also a singleton: the MQTT control plane publishes into it in-process (Mqtt/InProcessBroker).
+        services.AddSingleton<EmbeddedBrokerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBrokerService>());
         services.AddHostedService<GpioService>();
         services.AddHostedService<WatchdogService>();
         services.AddHostedService<StartupMemoryTrim>();

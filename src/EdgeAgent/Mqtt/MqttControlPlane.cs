@@ -25,13 +25,15 @@ public sealed class MqttControlPlane : IAsyncDisposable
     public ModelSync Models { get; }
     public DeltaPublisher Deltas { get; }
 
+    /// <param name="inProcessBroker">The embedded broker when it runs in this process and is the one connected to: see
+    /// <see cref="InProcessBroker"/>.</param>
     public MqttControlPlane(MqttOptions options, IDeviceControl device, IModelStore store, IBundleVerifier verifier, ILoggerFactory loggers,
-        string softwareVersion)
+        string softwareVersion, MQTTnet.Server.MqttServer? inProcessBroker = null)
     {
         options.Validate();
         _options = options;
         _logger = loggers.CreateLogger("EdgeAgent.Mqtt");
-        Connection = new MqttConnection(options, loggers.CreateLogger("EdgeAgent.Mqtt.Connection"));
+        Connection = new MqttConnection(options, loggers.CreateLogger("EdgeAgent.Mqtt.Connection"), inProcessBroker);
         Outbox = new Outbox(options.OutboxPath, options.OutboxCapacity);
         Events = new EventPublisher(Connection, Outbox, _logger);
         Telemetry = new TelemetryBatcher(Events, Connection.Topics.Telemetry, TimeSpan.FromMilliseconds(options.TelemetryIntervalMs), options.TelemetryBatchMax);

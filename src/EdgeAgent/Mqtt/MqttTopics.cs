@@ -3,15 +3,27 @@ using EdgeAgent.Compression.Distribution;
 namespace EdgeAgent.Daemon.Mqtt;
 
 /// <summary>Every topic one device uses; the layout is documented in docs/mqtt.md.</summary>
-public sealed class MqttTopics(string deviceId)
+public sealed class MqttTopics
 {
-    public string DeviceId { get; } = TransferTopics.Segment(deviceId, "device id");
-    public string Base => $"{TransferTopics.Root}/{DeviceId}";
-    public string Status => Base + "/status";
-    public string Telemetry => Base + "/telemetry";
-    public string Events => Base + "/events";
-    public string CommandFilter => Base + "/cmd/#";
-    public string CommandPrefix => Base + "/cmd/";
+    public MqttTopics(string deviceId)
+    {
+        DeviceId = TransferTopics.Segment(deviceId, "device id");
+        Base = $"{TransferTopics.Root}/{DeviceId}";
+        Status = Base + "/status";
+        Telemetry = Base + "/telemetry";
+        Events = Base + "/events";
+        CommandFilter = Base + "/cmd/#";
+        CommandPrefix = Base + "/cmd/";
+    }
+
+    // Built once: the publishers and the command dispatcher read them on every message.
+    public string DeviceId { get; }
+    public string Base { get; }
+    public string Status { get; }
+    public string Telemetry { get; }
+    public string Events { get; }
+    public string CommandFilter { get; }
+    public string CommandPrefix { get; }
     public string Reply(string verb) => $"{Base}/reply/{verb}";
     public string Command(string verb) => CommandPrefix + verb;
     public string DeviceModel => TransferTopics.DeviceModel(DeviceId);

@@ -50,6 +50,11 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     // What the writer's own thread allocated for the unlabelled writes (LiteDB's transaction, pages, index nodes):
     // the daemon's status reports it so that the cost of a stored window is told apart from the rest of the process.
     private long _writtenWindows;
+    // The sample id each unlabelled slot holds (0: none), for Label(sampleId), the one lookup by sample id. LiteDB's
+    // unique index on sid cost ~17 KB of allocation per stored window (its skip-list nodes read and rewritten on every
+    // replacement: ~40 % of a write) to serve a command sent by hand. Made by one scan the first time a sample is
+    // labelled by id, then kept by every change (under _dbGate); null until then.
+    private long[]? _slotSids;
     private long _writeAllocatedBytes;
     private BsonDocument _perClassDocument = new();
     private BsonDocument _heldOutDocument = new();
@@ -121,7 +126,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         _unlabelled = _db.GetCollection(Unlabelled);
         _labelled = _db.GetCollection(Labelled);
         _meta = _db.GetCollection(Meta);
-        _unlabelled.EnsureIndex("sid", "$.sid", unique: true); // read by Label(sampleId)
+        // No index on sid: see _slotSids. A database from before keeps one, which every write would still update.
+        _unlabelled.DropIndex("sid");
         if (_db.CheckpointSize != CheckpointPages) _db.CheckpointSize = CheckpointPages;
     }
 
@@ -253,8 +259,12 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 Interlocked.Increment(ref _labelsAdded);
                 return true;
             }
-            var unlabelled = _unlabelled.FindOne(Query.EQ("sid", sampleId));
-            if (unlabelled is null) return false;
+            var slots = SlotSids();
+            int slot = Array.IndexOf(slots, sampleId);
+            if (sampleId <= 0 || slot < 0) return false;
+            var unlabelled = _unlabelled.FindById(slot);
+            if (unlabelled is null || unlabelled["sid"].AsInt64 != sampleId)
+                throw new InvalidOperationException($"reservoir '{_settings.Path}': slot {slot} does not hold sample {sampleId} as recorded");
             InTransaction((Doc: unlabelled, Label: label), static (r, s) =>
             {
                 r._unlabelled.Delete(s.Doc["_id"]);
@@ -262,6 +272,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 r.InsertLabelledInTransaction(s.Doc, s.Label, Interlocked.Read(ref r._unlabelledCount) - 1);
                 return true;
             });
+            slots[slot] = 0;
             Interlocked.Decrement(ref _unlabelledCount);
             Interlocked.Increment(ref _labelsAdded);
             return true;
@@ -390,10 +401,31 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 return c;
             });
             Interlocked.Exchange(ref _unlabelledCount, count);
+            if (_slotSids is { } slots)
+            {
+                if (pending.Slot >= slots.Length) Array.Resize(ref _slotSids, pending.Slot + 1);
+                _slotSids[pending.Slot] = pending.Sid;
+            }
             CheckQuota();
             _writtenWindows++;
             _writeAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         }
+    }
+
+    /// <summary>The slot-to-sample-id map (under <c>_dbGate</c>), made by one scan of the unlabelled samples when first needed.</summary>
+    private long[] SlotSids()
+    {
+        if (_slotSids is { } made) return made;
+        var slots = new long[_settings.Capacity];
+        foreach (var doc in _unlabelled.Query().Select("{ slot: $._id, sid: $.sid }").ToEnumerable())
+        {
+            int slot = doc["slot"].AsInt32;
+            if (slot < 0) continue; // CheckConsistency reports it
+            if (slot >= slots.Length) Array.Resize(ref slots, slot + 1);
+            slots[slot] = doc["sid"].AsInt64;
+        }
+        DropCache(collect: true); // the scan cached every sample's pages
+        return _slotSids = slots;
     }
 
     private void InsertLabelled(BsonDocument doc, string label)

@@ -12,6 +12,8 @@ internal sealed class DaemonDeviceControl(IStatusProvider status, IConfiguration
 {
     public JsonObject Status() => status.GetStatus().ToJson();
 
+    public void WriteStatus(System.Text.Json.Utf8JsonWriter writer, string deviceId) => status.GetStatus().WriteProperties(writer, deviceId);
+
     public JsonNode? GetConfig(string? key)
     {
         var result = new JsonObject();

@@ -15,7 +15,7 @@ namespace EdgeAgent.Daemon.Hosting.MqttBridge;
 /// </summary>
 internal sealed class MqttControlPlaneService(
     EdgeAgentOptions options, BrokerEndpoint broker, IDeviceControl device, Mqtt.IModelStore store, Mqtt.IBundleVerifier verifier,
-    Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers) : BackgroundService
+    Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers, EmbeddedBrokerService embedded) : BackgroundService
 {
     // Subscribed at construction (before any hosted service starts), so the model.activated event of start-up and
     // the first inferences reach the broker too (queued until the connection is up).
@@ -48,7 +48,8 @@ internal sealed class MqttControlPlaneService(
     {
         var inferences = _inferences;
         var daemonEvents = _events;
-        _plane = new MqttControlPlane(MapOptions(options, broker), device, store, verifier, loggers, Program.Version);
+        // The embedded broker started before this service (registration order), so its server is up when there is one.
+        _plane = new MqttControlPlane(MapOptions(options, broker), device, store, verifier, loggers, Program.Version, embedded.Server);
         await _plane.StartAsync(stoppingToken).ConfigureAwait(false);
         var forwardEvents = Task.Run(async () =>
         {

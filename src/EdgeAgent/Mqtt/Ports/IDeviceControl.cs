@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EdgeAgent.Daemon.Mqtt;
@@ -11,6 +12,23 @@ public interface IDeviceControl
 {
     /// <summary>Version, model name and version, uptime, kernel path, rates, last update, health.</summary>
     JsonObject Status();
+
+    /// <summary>
+    /// <see cref="Status"/>'s properties written into the object <paramref name="writer"/> has open, with <c>device</c>
+    /// set to <paramref name="deviceId"/> (the retained status, every minute: an implementation that can write them
+    /// without building the object spares that allocation).
+    /// </summary>
+    void WriteStatus(Utf8JsonWriter writer, string deviceId)
+    {
+        var status = Status();
+        status["device"] = deviceId;
+        foreach (var (name, value) in status)
+        {
+            writer.WritePropertyName(name);
+            if (value is null) writer.WriteNullValue();
+            else value.WriteTo(writer);
+        }
+    }
     /// <summary>The whole configuration, or the one key (colon-separated path) asked for.</summary>
     JsonNode? GetConfig(string? key);
     /// <summary>Validates, persists and (where possible) applies one key; the result says whether a restart is needed.</summary>
