@@ -245,15 +245,16 @@ public static class DepthwiseChecks
     private static void RowSplit()
     {
         var rng = Rng(77);
-        // The per-pixel/plane path (C = 19), the kernel-row path's row pairs at stride 1 and 2, the lane-pair ring (C = 16).
-        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64), (new WindowGeometry(11, 12, 3, 1, 1), 16) })
+        // The per-pixel/plane path (C = 19), the kernel-row path's row pairs at stride 1 and 2, the lane-pair ring (C = 16),
+        // flat tap groups over row pieces (5x5, C = 64).
+        foreach (var (g, channels) in new[] { (new WindowGeometry(13, 10, 3, 2, 1), 19), (new WindowGeometry(11, 12, 3, 1, 1), 32), (new WindowGeometry(17, 10, 3, 2, 1), 64), (new WindowGeometry(11, 12, 3, 1, 1), 16), (new WindowGeometry(12, 9, 5, 1, 2), 64) })
             RowSplit(rng, g, channels);
     }
 
     private static void RowSplit(Random rng, WindowGeometry g, int channels)
     {
         var input = Bytes(rng, g.InputHeight * g.InputWidth * channels);
-        var weights = SBytes(rng, 9 * channels);
+        var weights = SBytes(rng, g.KernelHeight * g.KernelWidth * channels);
         var bias = Ints(rng, channels, -3000, 3000);
         var scales = Floats(rng, channels, 0.0005f, 0.002f);
         var output = QuantizedOutput.U8(90);
