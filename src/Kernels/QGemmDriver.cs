@@ -96,28 +96,12 @@ internal static unsafe class QGemmDriver
         if (rows > rowKernelRows)
         {
             int mEnd = m1 - rowKernelRows;
-            switch (job->Kind, job->ASigned)
+            switch (job->Kind)
             {
-                case (QGemmOutputKind.UInt8, false) when job->ClampCannotBind && QuantizedTileSinkAvx512<No, Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true) when job->ClampCannotBind && QuantizedTileSinkAvx512<No, Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false) when job->ClampCannotBind && QuantizedTileSinkAvx512<Yes, Yes>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true) when job->ClampCannotBind && QuantizedTileSinkAvx512<Yes, Yes>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, false) when job->ClampCannotBind: FusedBlock<TK, No, QuantizedTileSink<No, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true) when job->ClampCannotBind: FusedBlock<TK, Yes, QuantizedTileSink<No, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false) when job->ClampCannotBind: FusedBlock<TK, No, QuantizedTileSink<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true) when job->ClampCannotBind: FusedBlock<TK, Yes, QuantizedTileSink<Yes, Yes>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, false) when QuantizedTileSinkAvx512<No, No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<No, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true) when QuantizedTileSinkAvx512<No, No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<No, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: FusedBlock<TK, No, QuantizedTileSinkAvx512<Yes, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true) when QuantizedTileSinkAvx512<Yes, No>.IsSupported: FusedBlock<TK, Yes, QuantizedTileSinkAvx512<Yes, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, false): FusedBlock<TK, No, QuantizedTileSink<No, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.UInt8, true): FusedBlock<TK, Yes, QuantizedTileSink<No, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, false): FusedBlock<TK, No, QuantizedTileSink<Yes, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int8, true): FusedBlock<TK, Yes, QuantizedTileSink<Yes, No>>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int32, false): FusedBlock<TK, No, Int32TileSink>(job, m0, mEnd, p0, p1); break;
-                case (QGemmOutputKind.Int32, true): FusedBlock<TK, Yes, Int32TileSink>(job, m0, mEnd, p0, p1); break;
-                case (_, false): FusedBlock<TK, No, Float32TileSink>(job, m0, mEnd, p0, p1); break;
-                default: FusedBlock<TK, Yes, Float32TileSink>(job, m0, mEnd, p0, p1); break;
+                case QGemmOutputKind.UInt8: QuantizedBlock<TK, No>(job, m0, mEnd, p0, p1); break;
+                case QGemmOutputKind.Int8: QuantizedBlock<TK, Yes>(job, m0, mEnd, p0, p1); break;
+                case QGemmOutputKind.Int32: FusedBlock<TK, Int32TileSink>(job, m0, mEnd, p0, p1); break;
+                default: FusedBlock<TK, Float32TileSink>(job, m0, mEnd, p0, p1); break;
             }
         }
         for (int m = m1 - rowKernelRows; m < m1; m++)
@@ -125,6 +109,29 @@ internal static unsafe class QGemmDriver
             if (job->ASigned) Rows<TK, TR, Yes>(job, m, p0, p1);
             else Rows<TK, TR, No>(job, m, p0, p1);
         }
+    }
+
+    // The u8/s8 sinks: TSigned picks the output type; the clamp is dropped when QGemmClampBound proved it cannot
+    // bind; the 512-bit sink where AVX-512BW exists. One choice per block, then every tile runs the specialised sink.
+    private static void QuantizedBlock<TK, TSigned>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmFusedMicrokernel where TSigned : struct, IFlag
+    {
+        if (job->ClampCannotBind) QuantizedBlock<TK, TSigned, Yes>(job, m0, m1, p0, p1);
+        else QuantizedBlock<TK, TSigned, No>(job, m0, m1, p0, p1);
+    }
+
+    private static void QuantizedBlock<TK, TSigned, TUnclamped>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmFusedMicrokernel where TSigned : struct, IFlag where TUnclamped : struct, IFlag
+    {
+        if (QuantizedTileSinkAvx512<TSigned, TUnclamped>.IsSupported) FusedBlock<TK, QuantizedTileSinkAvx512<TSigned, TUnclamped>>(job, m0, m1, p0, p1);
+        else FusedBlock<TK, QuantizedTileSink<TSigned, TUnclamped>>(job, m0, m1, p0, p1);
+    }
+
+    private static void FusedBlock<TK, TSink>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TK : struct, IQGemmFusedMicrokernel where TSink : struct, IQGemmTileSink
+    {
+        if (job->ASigned) FusedBlock<TK, Yes, TSink>(job, m0, m1, p0, p1);
+        else FusedBlock<TK, No, TSink>(job, m0, m1, p0, p1);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
