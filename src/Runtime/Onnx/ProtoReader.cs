@@ -129,51 +129,33 @@ internal sealed class ProtoReader
     }
 
     /// <summary>Appends a repeated varint field, packed or not.</summary>
-    public void Int64s(string fieldName, List<long> into, long maxCount)
-    {
-        if (_wire == WireFormat.WireType.Varint)
-        {
-            into.Add(Int64(fieldName));
-        }
-        else
-        {
-            var (offset, length) = Region(fieldName);
-            var packed = new CodedInputStream(_buffer, offset, length);
-            try
-            {
-                while (!packed.IsAtEnd)
-                {
-                    if (into.Count >= maxCount) throw Invalid(fieldName, $"more than {maxCount} values");
-                    into.Add(packed.ReadInt64());
-                }
-            }
-            catch (InvalidProtocolBufferException e) { throw Fail(e.Message, e); }
-        }
-        if (into.Count > maxCount) throw Invalid(fieldName, $"more than {maxCount} values");
-    }
+    public void Int64s(string fieldName, List<long> into, long maxCount) =>
+        Varints(fieldName, into, maxCount, static input => input.ReadInt64());
 
     /// <summary>Appends a repeated unsigned varint field, packed or not.</summary>
-    public void UInt64s(string fieldName, List<ulong> into, long maxCount)
+    public void UInt64s(string fieldName, List<ulong> into, long maxCount) =>
+        Varints(fieldName, into, maxCount, static input => input.ReadUInt64());
+
+    private void Varints<T>(string fieldName, List<T> into, long maxCount, Func<CodedInputStream, T> read)
     {
-        if (_wire == WireFormat.WireType.Varint)
+        try
         {
-            try { into.Add(_input.ReadUInt64()); }
-            catch (InvalidProtocolBufferException e) { throw Fail(e.Message, e); }
-        }
-        else
-        {
-            var (offset, length) = Region(fieldName);
-            var packed = new CodedInputStream(_buffer, offset, length);
-            try
+            if (_wire == WireFormat.WireType.Varint)
             {
+                into.Add(read(_input));
+            }
+            else
+            {
+                var (offset, length) = Region(fieldName);
+                var packed = new CodedInputStream(_buffer, offset, length);
                 while (!packed.IsAtEnd)
                 {
                     if (into.Count >= maxCount) throw Invalid(fieldName, $"more than {maxCount} values");
-                    into.Add(packed.ReadUInt64());
+                    into.Add(read(packed));
                 }
             }
-            catch (InvalidProtocolBufferException e) { throw Fail(e.Message, e); }
         }
+        catch (InvalidProtocolBufferException e) { throw Fail(e.Message, e); }
         if (into.Count > maxCount) throw Invalid(fieldName, $"more than {maxCount} values");
     }
 
