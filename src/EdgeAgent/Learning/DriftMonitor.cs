@@ -58,8 +58,11 @@ public sealed class DriftMonitor
     private bool _referenceFromDisk;
     private StoredReference? _stored;
 
-    // Written by Check (and reset by Restart), also under _gate.
-    private DriftReport? _last;
+    // Written by Check (and reset by Restart), also under _gate. The per-feature PSI of a check is measured into one
+    // reused array (2 KB for a 256-feature monitor every check): a DriftReport gets its own copy only when Check is
+    // asked for one; the drift service's periodic checks keep the summary alone.
+    private double[] _perFeature = [];
+    private Measurement? _last;
     private DateTimeOffset? _lastCheckedAt;
     private bool _drifting;
     private string? _error;
@@ -133,11 +136,15 @@ public sealed class DriftMonitor
         _recentNext = _recentCount = 0;
     }
 
-    /// <summary>PSI per feature of the recent windows' bin shares against the reference's (under <c>_gate</c>).</summary>
-    private DriftReport Measure(PopulationStability reference)
+    /// <summary>What one check found: the figures the status, the events and a <see cref="DriftReport"/> are made of.</summary>
+    private readonly record struct Measurement(double MeanPsi, double MaxPsi, int MaxFeature, double ScorePsi, DriftLevel Level, int Samples);
+
+    /// <summary>PSI per feature of the recent windows' bin shares against the reference's, into <c>_perFeature</c> (under <c>_gate</c>).</summary>
+    private Measurement Measure(PopulationStability reference)
     {
         const double Floor = 1e-4; // as PopulationStability: an empty bin counts as a 0.01 % share
-        var per = new double[_features];
+        if (_perFeature.Length != _features) _perFeature = new double[_features];
+        var per = _perFeature;
         for (int f = 0; f < _features; f++)
         {
             var expected = reference.Expected[f];
@@ -149,18 +156,32 @@ public sealed class DriftMonitor
             }
             per[f] = psi;
         }
-        double mean = per.Average();
+        double sum = 0;
         int maxAt = 0;
-        for (int f = 1; f < per.Length; f++) if (per[f] > per[maxAt]) maxAt = f;
+        for (int f = 0; f < per.Length; f++)
+        {
+            sum += per[f];
+            if (per[f] > per[maxAt]) maxAt = f;
+        }
+        double mean = sum / per.Length;
         var level = mean >= reference.AlarmThreshold ? DriftLevel.Significant : mean >= reference.WarningThreshold ? DriftLevel.Moderate : DriftLevel.None;
-        return new DriftReport(mean, per[maxAt], maxAt, per, level, _recentCount);
+        return new Measurement(mean, per[maxAt], maxAt, per[^1], level, _recentCount);
     }
 
     /// <summary>Fits a completed reference, measures the recent windows against it and publishes a crossing; null until both are complete.</summary>
-    public DriftReport? Check()
+    public DriftReport? Check() => CheckCore(withReport: true);
+
+    /// <summary>
+    /// <see cref="Check"/> without a <see cref="DriftReport"/> (the drift service's periodic call, whose caller reads the
+    /// outcome from the status and the events): no allocation in steady state, when no crossing is published.
+    /// </summary>
+    public void CheckQuietly() => CheckCore(withReport: false);
+
+    private DriftReport? CheckCore(bool withReport)
     {
         PopulationStability? reference;
         List<float[]>? toFit = null;
+        Measurement? measured = null;
         DriftReport? report = null;
         string? model, version;
         int stride;
@@ -171,7 +192,13 @@ public sealed class DriftMonitor
             version = _referenceVersion;
             reference = _reference;
             if (reference is null && _collecting.Count >= _options.DriftReferenceWindows) toFit = _collecting;
-            else if (reference is not null && _recentCount == _options.DriftRecentWindows) report = Measure(reference);
+            else if (reference is not null && _recentCount == _options.DriftRecentWindows)
+            {
+                var m = Measure(reference);
+                measured = m;
+                // The report's array is a copy: the one measured into is reused by the next check.
+                if (withReport) report = new DriftReport(m.MeanPsi, m.MaxPsi, m.MaxFeature, _perFeature.ToArray(), m.Level, m.Samples);
+            }
         }
         if (toFit is not null)
         {
@@ -187,24 +214,24 @@ public sealed class DriftMonitor
             Save(model!, version!, fitted, toFit.Count);
             return null;
         }
-        if (report is null || reference is null) return null;
-        bool drifting = report.MeanPsi >= _options.DriftThreshold, crossed;
+        if (measured is not { } measurement || reference is null) return null;
+        bool drifting = measurement.MeanPsi >= _options.DriftThreshold, crossed;
         lock (_gate)
         {
             if (!ReferenceEquals(reference, _reference)) return null; // the model changed meanwhile
-            _last = report;
+            _last = measurement;
             _lastCheckedAt = _time.GetUtcNow();
             crossed = drifting != _drifting;
             _drifting = drifting;
         }
         if (crossed)
         {
-            string feature = FeatureName(report.MaxFeature, reference.Features, stride);
+            string feature = FeatureName(measurement.MaxFeature, reference.Features, stride);
             _events.Publish(new DaemonEvent(_time.GetUtcNow(), drifting ? Detected : Cleared,
                 drifting
-                    ? $"{model}: inputs drifted from the reference of {version}: mean PSI {report.MeanPsi:F3} ≥ {_options.DriftThreshold:F3} over the last {report.Samples} windows (largest {report.MaxPsi:F3} on {feature})"
-                    : $"{model}: drift cleared: mean PSI {report.MeanPsi:F3} < {_options.DriftThreshold:F3} over the last {report.Samples} windows",
-                ReportJson(report, reference.Features, stride, version)));
+                    ? $"{model}: inputs drifted from the reference of {version}: mean PSI {measurement.MeanPsi:F3} ≥ {_options.DriftThreshold:F3} over the last {measurement.Samples} windows (largest {measurement.MaxPsi:F3} on {feature})"
+                    : $"{model}: drift cleared: mean PSI {measurement.MeanPsi:F3} < {_options.DriftThreshold:F3} over the last {measurement.Samples} windows",
+                ReportJson(measurement, reference.Features, stride, version)));
         }
         return report;
     }
@@ -301,13 +328,13 @@ public sealed class DriftMonitor
 
     private static string FeatureName(int feature, int features, int stride) => feature == features - 1 ? "top score" : $"embedding[{feature * stride}]";
 
-    private JsonObject ReportJson(DriftReport report, int features, int stride, string? version) => new()
+    private JsonObject ReportJson(Measurement report, int features, int stride, string? version) => new()
     {
         ["psi"] = Math.Round(report.MeanPsi, 4),
         ["max_psi"] = Math.Round(report.MaxPsi, 4),
         ["max_feature"] = FeatureName(report.MaxFeature, features, stride),
         ["level"] = report.Level.ToString().ToLowerInvariant(),
-        ["score_psi"] = Math.Round(report.PerFeature[^1], 4),
+        ["score_psi"] = Math.Round(report.ScorePsi, 4),
         ["windows"] = report.Samples,
         ["threshold"] = _options.DriftThreshold,
         ["reference_version"] = version,

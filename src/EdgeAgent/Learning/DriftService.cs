@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace EdgeAgent.Daemon.Learning;
 
 /// <summary>
-/// Runs <see cref="DriftMonitor.Check"/> every <c>learning:driftIntervalSeconds</c>, off the inference thread:
+/// Runs <see cref="DriftMonitor.CheckQuietly"/> every <c>learning:driftIntervalSeconds</c>, off the inference thread:
 /// fitting the reference and measuring PSI sort and allocate, which the inference loop must not.
 /// </summary>
 internal sealed partial class DriftService(DriftMonitor monitor, LearningOptions options, TimeProvider time, ILogger<DriftService> logger) : BackgroundService
@@ -19,7 +19,7 @@ internal sealed partial class DriftService(DriftMonitor monitor, LearningOptions
             {
                 try
                 {
-                    monitor.Check();
+                    monitor.CheckQuietly();
                 }
                 catch (ArgumentException e)
                 {

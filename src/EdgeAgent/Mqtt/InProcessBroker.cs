@@ -19,6 +19,8 @@ namespace EdgeAgent.Daemon.Mqtt;
 /// telemetry batcher's buffer) is therefore copied before the broker can keep it: eagerly when retained, and on the
 /// first subscriber it is queued for otherwise (<see cref="MqttServer.InterceptingClientEnqueueAsync"/> runs before
 /// the broker builds that subscriber's packet). With no subscriber on the topic, nothing is copied at all.
+/// And when the broker's <see cref="BrokerSubscriptions"/> are known, a message that is not retained and matches none of
+/// them is not dispatched at all: the broker would drop it (MQTT has no other receiver for it) after ~0.2 KB of work.
 /// </remarks>
 public sealed class InProcessBroker
 {
@@ -31,9 +33,14 @@ public sealed class InProcessBroker
     // True while _reusable carries a borrowed payload that no subscriber has been given a copy of yet.
     private volatile bool _reusableBorrowed;
 
-    public InProcessBroker(MqttServer server, string senderClientId)
+    private readonly BrokerSubscriptions? _subscriptions;
+
+    /// <param name="subscriptions">The broker's subscriptions, followed from before it started; null: every message is
+    /// dispatched.</param>
+    public InProcessBroker(MqttServer server, string senderClientId, BrokerSubscriptions? subscriptions = null)
     {
         _server = server;
+        _subscriptions = subscriptions;
         SenderClientId = senderClientId;
         _reusableInjection = new InjectedMqttApplicationMessage(_reusable) { SenderClientId = senderClientId };
         _free = _reusable;
@@ -43,6 +50,14 @@ public sealed class InProcessBroker
     /// <summary>The client id the broker is told sent each message (the daemon's own connection's).</summary>
     public string SenderClientId { get; }
 
+    /// <summary>Each message handed to <see cref="PublishAsync"/> (topic, payload bytes), dispatched or not.</summary>
+    public event Action<string, long>? Publishing;
+
+    /// <summary>Messages not dispatched because no subscription could match them.</summary>
+    public long Skipped => Interlocked.Read(ref _skipped);
+
+    private long _skipped;
+
     /// <summary>
     /// Dispatches one message as if the daemon's client had published it. <paramref name="borrowed"/>: the caller
     /// reuses <paramref name="payload"/> once the returned task completes, so the broker must not keep it.
@@ -50,6 +65,12 @@ public sealed class InProcessBroker
     public async Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, bool borrowed, int qos, bool retain, byte[]? correlationData,
         CancellationToken cancellationToken)
     {
+        Publishing?.Invoke(topic, payload.Length);
+        if (!retain && _subscriptions is { } subscriptions && !subscriptions.MayHaveSubscriber(topic))
+        {
+            Interlocked.Increment(ref _skipped);
+            return;
+        }
         var level = qos >= 1 ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce;
         var message = retain ? null : Interlocked.Exchange(ref _free, null);
         if (message is null)

@@ -39,6 +39,8 @@ public sealed class MqttConnection : IAsyncDisposable
     public string ClientId { get; }
     /// <summary>True when publishes go straight into this process's own broker (see <see cref="InProcessBroker"/>).</summary>
     public bool PublishesInProcess => _inProcess is not null;
+    /// <summary>The in-process route to the embedded broker, when publishes take it.</summary>
+    public InProcessBroker? InProcess => _inProcess;
     public bool IsConnected => _client.IsConnected;
     /// <summary>"5" or "3.1.1" once connected.</summary>
     public string? Protocol { get; private set; }
@@ -54,14 +56,16 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <param name="inProcessBroker">The broker this connection's broker address leads to, when it runs in this same
     /// process (the embedded one): messages are then handed to it directly (<see cref="InProcessBroker"/>) rather than
     /// sent to ourselves over loopback; the connection itself still carries subscriptions, the will and liveness.</param>
-    public MqttConnection(MqttOptions options, ILogger logger, MqttServer? inProcessBroker = null)
+    /// <param name="brokerSubscriptions">That broker's subscriptions, when followed from before it started: messages no
+    /// subscription matches are then not dispatched (see <see cref="InProcessBroker"/>).</param>
+    public MqttConnection(MqttOptions options, ILogger logger, MqttServer? inProcessBroker = null, BrokerSubscriptions? brokerSubscriptions = null)
     {
         options.Validate();
         _options = options;
         _logger = logger;
         Topics = new MqttTopics(options.ResolvedDeviceId);
         ClientId = "edgeagent-" + Topics.DeviceId;
-        if (inProcessBroker is not null) _inProcess = new InProcessBroker(inProcessBroker, ClientId);
+        if (inProcessBroker is not null) _inProcess = new InProcessBroker(inProcessBroker, ClientId, brokerSubscriptions);
         OfflineStatus = () => System.Text.Encoding.UTF8.GetBytes($"{{\"online\":false,\"device\":\"{Topics.DeviceId}\"}}");
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;

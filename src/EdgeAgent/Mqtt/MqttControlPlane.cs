@@ -27,13 +27,14 @@ public sealed class MqttControlPlane : IAsyncDisposable
 
     /// <param name="inProcessBroker">The embedded broker when it runs in this process and is the one connected to: see
     /// <see cref="InProcessBroker"/>.</param>
+    /// <param name="brokerSubscriptions">Its subscriptions, followed from before it started (see <see cref="BrokerSubscriptions"/>).</param>
     public MqttControlPlane(MqttOptions options, IDeviceControl device, IModelStore store, IBundleVerifier verifier, ILoggerFactory loggers,
-        string softwareVersion, MQTTnet.Server.MqttServer? inProcessBroker = null)
+        string softwareVersion, MQTTnet.Server.MqttServer? inProcessBroker = null, BrokerSubscriptions? brokerSubscriptions = null)
     {
         options.Validate();
         _options = options;
         _logger = loggers.CreateLogger("EdgeAgent.Mqtt");
-        Connection = new MqttConnection(options, loggers.CreateLogger("EdgeAgent.Mqtt.Connection"), inProcessBroker);
+        Connection = new MqttConnection(options, loggers.CreateLogger("EdgeAgent.Mqtt.Connection"), inProcessBroker, brokerSubscriptions);
         Outbox = new Outbox(options.OutboxPath, options.OutboxCapacity);
         Events = new EventPublisher(Connection, Outbox, _logger);
         Telemetry = new TelemetryBatcher(Events, Connection.Topics.Telemetry, TimeSpan.FromMilliseconds(options.TelemetryIntervalMs), options.TelemetryBatchMax);

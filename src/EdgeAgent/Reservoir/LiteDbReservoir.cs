@@ -68,6 +68,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     // plus the one being written and the one being filled; so Offer allocates nothing once the writer has been as
     // far behind as it gets, and memory stays bounded by the queue.
     private readonly PendingSamplePool _pending;
+    private int _primedWindowLength = -1;
+    private int _primedEmbeddingLength = -1;
     private readonly Random _offerRandom;
     private readonly Random _labelRandom;
     private readonly Dictionary<string, long> _perClass = new(StringComparer.Ordinal);
@@ -159,6 +161,13 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             window.CopyTo(_latestWindow);
             embedding.CopyTo(_latestEmbedding);
             _latestOffer = offer;
+        }
+        if (window.Length != _primedWindowLength || embedding.Length != _primedEmbeddingLength)
+        {
+            // The first offer of a model's shape (inference thread, start-up): one pending sample made now, not on the
+            // first kept window in steady state.
+            _pending.Prime(window.Length, embedding.Length);
+            (_primedWindowLength, _primedEmbeddingLength) = (window.Length, embedding.Length);
         }
         // Algorithm R (Vitter 1985): the n-th item replaces a uniformly chosen slot with probability k/n,
         // which keeps every item seen so far in the reservoir with equal probability.

@@ -47,6 +47,21 @@ internal sealed class PendingSamplePool(int capacity)
         }
     }
 
+    /// <summary>
+    /// Makes the first sample of this size now, if none has been made: a restart on a full reservoir keeps a window
+    /// only every few hundred inferences, and that first kept window would otherwise allocate its sample (window and
+    /// embedding, ~18 KB for a 3584-wide embedding) on the inference thread in the middle of steady state.
+    /// </summary>
+    public void Prime(int windowLength, int embeddingLength)
+    {
+        lock (_gate)
+        {
+            if (windowLength == _windowLength && embeddingLength == _embeddingLength && _created > 0) return;
+            var sample = TryRent(windowLength, embeddingLength);
+            if (sample is not null) _free[_count++] = sample;
+        }
+    }
+
     public void Return(PendingSample sample)
     {
         lock (_gate)

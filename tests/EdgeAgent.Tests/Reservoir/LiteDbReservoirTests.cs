@@ -205,4 +205,32 @@ public class LiteDbReservoirTests
         // Expected kept: 1000 x 10/100000 = 0.1 windows; allow one kept window's copies (~1.7 KB).
         Assert.True(allocated < 4096, $"{allocated} bytes for 1000 offers");
     }
+
+    [Fact]
+    public void AfterARestartOnAFullReservoirTheFirstKeptWindowAllocatesNothingOnTheInferenceThread()
+    {
+        using var dir = new TempDirectory();
+        var settings = new ReservoirSettings(dir.File("r.db"), 10, 10, 0, 64L << 20);
+        var window = new float[384];
+        var embedding = new float[16];
+        var offer = OfferAt(0);
+        using (var aged = new LiteDbReservoir(settings))
+            for (int i = 0; i < 1000; i++) aged.Offer(offer, window, embedding);
+        using var r = new LiteDbReservoir(settings); // keeps 1 window in 100
+        r.Offer(offer, window, embedding); // start-up: the first offer of this shape
+        Assert.Equal(1, r.PendingSamplesCreated);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int offers = 0;
+        // Offers until one is kept (queued for the writer, which this test does not run), as in steady state.
+        while (r.Flush() == 0 && offers < 100_000)
+        {
+            r.Offer(offer, window, embedding);
+            offers++;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1, r.PendingSamplesCreated);
+        Assert.True(r.GetStats().Writes >= 1, "no window was kept");
+        // Flush (the writer's work) ran on this thread too: count only what the offers allocated.
+        Assert.True(allocated - r.GetStats().WriteAllocatedBytes < 1024, $"{allocated} bytes over {offers} offers, {r.GetStats().WriteAllocatedBytes} of them LiteDB's write");
+    }
 }

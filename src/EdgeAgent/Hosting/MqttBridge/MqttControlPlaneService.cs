@@ -15,7 +15,7 @@ namespace EdgeAgent.Daemon.Hosting.MqttBridge;
 /// </summary>
 internal sealed class MqttControlPlaneService(
     EdgeAgentOptions options, BrokerEndpoint broker, IDeviceControl device, Mqtt.IModelStore store, Mqtt.IBundleVerifier verifier,
-    Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers, EmbeddedBrokerService embedded) : BackgroundService
+    Broadcast<InferenceRecord> records, EventHub events, ILoggerFactory loggers, EmbeddedBrokerService embedded, BrokerTraffic traffic) : BackgroundService
 {
     // Subscribed at construction (before any hosted service starts), so the model.activated event of start-up and
     // the first inferences reach the broker too (queued until the connection is up).
@@ -49,7 +49,9 @@ internal sealed class MqttControlPlaneService(
         var inferences = _inferences;
         var daemonEvents = _events;
         // The embedded broker started before this service (registration order), so its server is up when there is one.
-        _plane = new MqttControlPlane(MapOptions(options, broker), device, store, verifier, loggers, Program.Version, embedded.Server);
+        _plane = new MqttControlPlane(MapOptions(options, broker), device, store, verifier, loggers, Program.Version, embedded.Server, embedded.Subscriptions);
+        // The daemon's own messages as handed to the embedded broker (other clients' are counted as it receives them).
+        if (_plane.Connection.InProcess is { } inProcess) inProcess.Publishing += traffic.Add;
         await _plane.StartAsync(stoppingToken).ConfigureAwait(false);
         var forwardEvents = Task.Run(async () =>
         {
