@@ -53,6 +53,9 @@ public static class DepthwiseChecks
         yield return new("1x1-3x3-s1-p1-c64", new WindowGeometry(1, 1, 3, 1, 1), 64);
         yield return new("7x6-3x3-s1-asym-c32", new WindowGeometry(7, 6, 3, 3, 1, 1, 2, 2, 0, 1), 32);
         yield return new("4x9-3x3-s1-pad-right-c64", new WindowGeometry(4, 9, 3, 3, 1, 1, 0, 0, 1, 2), 64);
+        // Its channel strips: one block per strip (C = 96 at 60 wide), 5 blocks plus 3 (C = 256 at 20 wide).
+        yield return new("4x60-3x3-s1-p1-c96", new WindowGeometry(4, 60, 3, 1, 1), 96);
+        yield return new("5x20-3x3-s1-p1-c256", new WindowGeometry(5, 20, 3, 1, 1), 256);
         // Kernel rows at stride 2 read inner windows straight from the input: windows cut by the right edge
         // only, and a 3x4 kernel cut on both sides.
         yield return new("6x8-3x3-s2-right-edge-c32", new WindowGeometry(6, 8, 3, 3, 2, 2, 0, 0, 1, 1), 32);
