@@ -18,12 +18,17 @@ namespace EdgeAgent.Kernels;
 /// one pixel, so blocks never straddle the pair and there is no row tail.
 /// </para>
 /// <para>
-/// Everything else is shared with <see cref="DepthwiseConvX86Rows"/>: input rows copied once into a slot padded
-/// with the zero point, zp * sum(w) folded into the bias, s8 inputs stored as x + 128, the same epilogue.
+/// As in <see cref="DepthwiseConvX86PairStrips"/>, the quads are built straight from the input (a zero-point strip
+/// where a quad hangs over the edge, no padded row copy), the image goes in channel strips whose three quad rows
+/// stay in L1, and with AVX-512 VL two pixel pairs go per step so each weight vector loaded feeds four VPDPBUSD.
+/// zp * sum(w) folded into the bias, s8 inputs stored as x + 128 and the epilogue are <see cref="DepthwiseConvX86Rows"/>'s.
 /// </para>
 /// </summary>
 internal static unsafe class DepthwiseConvX86PixelPairs
 {
+    // The three quad rows of a strip aim at about half of a 32-48 KB L1D, leaving room for the weights and output.
+    private const int StripBudgetBytes = 20 * 1024;
+
     /// <summary>Shapes this kernel takes; the rest go to <see cref="DepthwiseConvX86QuadRows"/>.</summary>
     public static bool Handles(in WindowGeometry g, int channels) =>
         g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight == 1 && g.StrideWidth == 1
@@ -35,16 +40,14 @@ internal static unsafe class DepthwiseConvX86PixelPairs
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, blocks = channels / 32, period = channels;
         int outWidth = g.OutputWidth, pairs = (outWidth + 1) / 2, rowBytes = outWidth * channels;
-        // The last pair's quad reaches padded pixel 2 * pairs + 1.
-        int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, 2 * pairs + 2);
-        int slotBytes = DepthwiseX86Scratch.Align(paddedPixels * channels);
-        int quadBytes = pairs * blocks * 128;
+        int strip = DepthwiseConvX86PairStrips.StripChannels(channels, 3, pairs, StripBudgetBytes);
+        int quadBytes = pairs * (strip / 32) * 128;
         const int Ring = 3;
         bool flip = typeof(T) == typeof(sbyte);
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = blocks * 6 * 128;
-        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, 9, period, slotBytes + (Ring + 1) * quadBytes));
+        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, 9, period, strip + (Ring + 1) * quadBytes));
         try
         {
             fixed (byte* raw = rented)
@@ -55,40 +58,45 @@ internal static unsafe class DepthwiseConvX86PixelPairs
             fixed (T* output = a.Destination)
             {
                 var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, 9, period);
-                byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
-                byte* slot = scratch.Rest, padQuad = slot + slotBytes, quads = padQuad + quadBytes;
+                byte* zpRaw = scratch.Rest, padQuad = zpRaw + strip, quads = padQuad + quadBytes;
 
                 scratch.Expand(weights, 9, channels, bias, a.Bias.IsEmpty, scales);
                 PrepareWeights(scratch, blocks, zpStored);
+                // Pixels past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
+                Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
                 byte** ring = stackalloc byte*[Ring];
                 int* ringRow = stackalloc int[Ring];
-                for (int i = 0; i < Ring; i++) { ring[i] = quads + i * quadBytes; ringRow[i] = -1; }
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, 9, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                byte* source = (byte*)input;
-                int inRowBytes = g.InputWidth * channels;
+                var builder = new DepthwiseConvX86PairStrips.QuadBuilder((byte*)input, g.InputWidth, channels, g.PadLeft, pairs, 2, zpRaw);
                 byte** rows = stackalloc byte*[3];
-                for (int oy = a.RowStart; oy < a.RowEnd; oy++)
+                // Channel strips whose three quad rows stay in L1 (a 56x56x128 row of quads is 14 KB).
+                for (int c0 = 0; c0 < channels; c0 += strip)
                 {
-                    for (int ky = 0; ky < 3; ky++)
+                    int sb = Math.Min(strip, channels - c0) / 32, first = c0 / 32;
+                    byte* wq = scratch.Weights + first * 768, biasQ = scratch.Bias + first * 128, scaleQ = scratch.Scales + first * 128;
+                    for (int i = 0; i < Ring; i++) { ring[i] = quads + i * quadBytes; ringRow[i] = -1; }
+                    for (int oy = a.RowStart; oy < a.RowEnd; oy++)
                     {
-                        int iy = oy - g.PadTop + ky;
-                        if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padQuad; continue; }
-                        int s = iy % Ring;
-                        if (ringRow[s] != iy)
+                        for (int ky = 0; ky < 3; ky++)
                         {
-                            DepthwiseConvX86Rows.FillSlot(slot, source + iy * inRowBytes, g.InputWidth, channels, g.PadLeft, 1, slotBytes, slotBytes, (byte)zpStored, flip);
-                            BuildQuads(slot, channels, blocks, pairs, ring[s]);
-                            ringRow[s] = iy;
+                            int iy = oy - g.PadTop + ky;
+                            if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padQuad; continue; }
+                            int s = iy % Ring;
+                            if (ringRow[s] != iy)
+                            {
+                                builder.Build<T>(iy, c0, sb, ring[s]);
+                                ringRow[s] = iy;
+                            }
+                            rows[ky] = ring[s];
                         }
-                        rows[ky] = ring[s];
+                        T* dst = output + oy * rowBytes + c0;
+                        if (fits) OutputRow<T, DepthwiseConvX86Rows.SkipHighClamp>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, sb, outWidth, channels, dst, epilogue);
+                        else OutputRow<T, DepthwiseConvX86Rows.ClampHigh>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, sb, outWidth, channels, dst, epilogue);
                     }
-                    T* dst = output + oy * rowBytes;
-                    if (fits) OutputRow<T, DepthwiseConvX86Rows.SkipHighClamp>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, blocks, outWidth, channels, dst, epilogue);
-                    else OutputRow<T, DepthwiseConvX86Rows.ClampHigh>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, blocks, outWidth, channels, dst, epilogue);
                 }
             }
         }
@@ -128,31 +136,38 @@ internal static unsafe class DepthwiseConvX86PixelPairs
         }
     }
 
-    /// <summary>
-    /// One padded input row to its quad row: for pixel pair p and channel block b, the quads
-    /// (x[2p], x[2p + 1], x[2p + 2], x[2p + 3]) of the block's 32 channels.
-    /// </summary>
-    private static void BuildQuads(byte* slot, int channels, int blocks, int pairs, byte* quad)
-    {
-        int c = channels, step = 2 * channels;
-        for (int p = 0; p < pairs; p++)
-        {
-            byte* src = slot + p * step;
-            for (int b = 0; b < blocks; b++, src += 32, quad += 128)
-            {
-                DepthwiseConvX86Rows.Quads(Avx.LoadVector256(src), Avx.LoadVector256(src + c), Avx.LoadVector256(src + 2 * c),
-                    Avx.LoadVector256(src + 3 * c), out var q0, out var q1, out var q2, out var q3);
-                Avx.Store(quad, q0); Avx.Store(quad + 32, q1); Avx.Store(quad + 64, q2); Avx.Store(quad + 96, q3);
-            }
-        }
-    }
-
     /// <summary>One output row from the quad rows of its three input rows: both pixels of every pair from each loaded quad.</summary>
     private static void OutputRow<T, TClamp>(byte* r0, byte* r1, byte* r2, byte* wq, byte* biasQ, byte* scaleQ, int blocks, int outWidth,
         int channels, T* dst, in DepthwiseConvX86Rows.Epilogue e) where T : unmanaged where TClamp : struct
     {
-        int full = outWidth / 2;
-        for (int p = 0; p < full; p++)
+        int full = outWidth / 2, next = blocks * 128;
+        int p = 0;
+        // Two pixel pairs per step: each weight vector loaded once feeds two VPDPBUSD. That takes 16 accumulators, in
+        // registers only with EVEX encodings (see DepthwiseConvX86PairStrips); other cores take one pair per step.
+        for (; TwoPairs && p + 1 < full; p += 2)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                int o = (p * blocks + b) * 128;
+                sbyte* w = (sbyte*)(wq + b * 768);
+                var bq = (Vector256<int>*)(biasQ + b * 128);
+                float* scale = (float*)(scaleQ + b * 128);
+                Vector256<int> e0 = bq[0], e1 = bq[1], e2 = bq[2], e3 = bq[3];
+                Vector256<int> d0 = e0, d1 = e1, d2 = e2, d3 = e3;
+                Vector256<int> f0 = e0, f1 = e1, f2 = e2, f3 = e3;
+                Vector256<int> g0 = e0, g1 = e1, g2 = e2, g3 = e3;
+                Two(r0 + o, r1 + o, r2 + o, next, w, ref e0, ref d0, ref f0, ref g0);
+                Two(r0 + o + 32, r1 + o + 32, r2 + o + 32, next, w + 32, ref e1, ref d1, ref f1, ref g1);
+                Two(r0 + o + 64, r1 + o + 64, r2 + o + 64, next, w + 64, ref e2, ref d2, ref f2, ref g2);
+                Two(r0 + o + 96, r1 + o + 96, r2 + o + 96, next, w + 96, ref e3, ref d3, ref f3, ref g3);
+                T* even = dst + 2 * p * channels + b * 32;
+                Avx.Store((byte*)even, e.Pack<T, TClamp>(e0, e1, e2, e3, scale));
+                Avx.Store((byte*)(even + channels), e.Pack<T, TClamp>(d0, d1, d2, d3, scale));
+                Avx.Store((byte*)(even + 2 * channels), e.Pack<T, TClamp>(f0, f1, f2, f3, scale));
+                Avx.Store((byte*)(even + 3 * channels), e.Pack<T, TClamp>(g0, g1, g2, g3, scale));
+            }
+        }
+        for (; p < full; p++)
         {
             for (int b = 0; b < blocks; b++)
             {
@@ -183,6 +198,32 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 Avx.Store((byte*)(dst + 2 * full * channels + b * 32), e.Pack<T, TClamp>(e0, e1, e2, e3, (float*)(scaleQ + b * 128)));
             }
         }
+    }
+
+    private static readonly bool TwoPairs = Avx512F.VL.IsSupported;
+
+    /// <summary>8 channels of pairs p and p + 1 (quads <paramref name="next"/> bytes apart): six weight vectors, six quads, twelve VPDPBUSD.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Two(byte* r0, byte* r1, byte* r2, int next, sbyte* w,
+        ref Vector256<int> evenA, ref Vector256<int> oddA, ref Vector256<int> evenB, ref Vector256<int> oddB)
+    {
+        Vector256<sbyte> e0 = Avx.LoadVector256(w), e1 = Avx.LoadVector256(w + 128), e2 = Avx.LoadVector256(w + 256);
+        Vector256<sbyte> o0 = Avx.LoadVector256(w + 384), o1 = Avx.LoadVector256(w + 512), o2 = Avx.LoadVector256(w + 640);
+        Vector256<byte> x = Avx.LoadVector256(r0), y = Avx.LoadVector256(r0 + next);
+        evenA = AvxVnni.MultiplyWideningAndAdd(evenA, x, e0);
+        oddA = AvxVnni.MultiplyWideningAndAdd(oddA, x, o0);
+        evenB = AvxVnni.MultiplyWideningAndAdd(evenB, y, e0);
+        oddB = AvxVnni.MultiplyWideningAndAdd(oddB, y, o0);
+        x = Avx.LoadVector256(r1); y = Avx.LoadVector256(r1 + next);
+        evenA = AvxVnni.MultiplyWideningAndAdd(evenA, x, e1);
+        oddA = AvxVnni.MultiplyWideningAndAdd(oddA, x, o1);
+        evenB = AvxVnni.MultiplyWideningAndAdd(evenB, y, e1);
+        oddB = AvxVnni.MultiplyWideningAndAdd(oddB, y, o1);
+        x = Avx.LoadVector256(r2); y = Avx.LoadVector256(r2 + next);
+        evenA = AvxVnni.MultiplyWideningAndAdd(evenA, x, e2);
+        oddA = AvxVnni.MultiplyWideningAndAdd(oddA, x, o2);
+        evenB = AvxVnni.MultiplyWideningAndAdd(evenB, y, e2);
+        oddB = AvxVnni.MultiplyWideningAndAdd(oddB, y, o2);
     }
 
     /// <summary>8 channels of the even and the odd pixel of a pair: three quads, six VPDPBUSD.</summary>

@@ -101,6 +101,10 @@ public sealed partial class KernelTable
                     DepthwiseConvX86PixelPairs.Run(args);
                 else if (vnni && DepthwiseConvX86LanePairs.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86LanePairs.Run(args);
+                else if (vnni && DepthwiseConvX86PairStrips.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86PairStrips.Run(args);
+                else if (vnni && DepthwiseConvX86StridePairs.Handles(args.Geometry, args.Channels))
+                    DepthwiseConvX86StridePairs.Run(args);
                 else if (vnni && DepthwiseConvX86QuadRows.Handles(args.Geometry, args.Channels))
                     DepthwiseConvX86QuadRows.Run(args);
                 else if (DepthwiseConvX86Rows.Handles(args.Geometry, args.Channels))

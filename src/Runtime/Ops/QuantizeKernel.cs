@@ -11,9 +11,11 @@ namespace EdgeAgent.Runtime.Ops;
 /// Per-tensor QuantizeLinear of float to 8 bits: <c>saturate(round-half-even(x / scale) + zero point)</c>, NaN → zero
 /// point. When the only reader is an int8 convolution that works in NHWC, the planner asks it to write NHWC, and
 /// it quantizes and moves channels innermost in one pass, so the image is never transposed separately (RGB with
-/// AVX-512 VBMI: 64 pixels per step, two byte permutes and a blend per 64 output bytes).
+/// AVX-512 VBMI: 64 pixels per step, two byte permutes and a blend per 64 output bytes; on ARM64 16 pixels per ST3).
+/// RGB multiplies by the reciprocal of the scale where that provably gives the division's integer and falls back
+/// to the division per block where it might not (<see cref="ReciprocalParameters"/>).
 /// </summary>
-internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
+internal sealed partial class QuantizeKernel : OpKernel, Execution.INhwcKernel
 {
     private readonly bool _signed;
     private readonly int _batch, _channels, _pixels;
@@ -66,33 +68,56 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
     }
 
     /// <summary>[C][P] floats → [P][C] 8-bit values: sixteen pixels of every channel at a time, then interleaved.</summary>
-    internal static void QuantizeToNhwc(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed, int channels, int pixels)
+    internal static void QuantizeToNhwc(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed, int channels, int pixels) =>
+        QuantizeToNhwc(x, scale, zeroPoint, y, signed, channels, pixels, QuantizePaths.All);
+
+    /// <summary>
+    /// The same with some paths turned off (<paramref name="paths"/>), so the checks reach every path on one machine:
+    /// the 64-pixel AVX-512 forms, the reciprocal forms, and the exact division they fall back to.
+    /// </summary>
+    internal static unsafe void QuantizeToNhwc(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> y, bool signed, int channels, int pixels,
+        QuantizePaths paths)
     {
+        if (x.Length < channels * pixels || y.Length < channels * pixels)
+            throw new ArgumentException($"QuantizeLinear NHWC: {channels} x {pixels} values need {channels * pixels} inputs and outputs, got {x.Length} and {y.Length}");
         int p0 = 0;
         if (Vector128.IsHardwareAccelerated)
         {
             var p = new Parameters(scale, zeroPoint, signed);
+            bool reciprocal = (paths & QuantizePaths.Reciprocal) != 0 && ReciprocalParameters.Usable(scale);
+            var rp = new ReciprocalParameters(scale, zeroPoint, signed);
             ref float src = ref MemoryMarshal.GetReference(x);
             ref byte dst = ref MemoryMarshal.GetReference(y);
             if (channels == 3)
             {
-                if (Avx512Vbmi.IsSupported)
+                if (Avx512Vbmi.IsSupported && Avx512DQ.IsSupported && (paths & QuantizePaths.Wide) != 0)
                 {
+                    if (reciprocal) p0 = Rgb64Reciprocal.Run(ref src, ref dst, p0, pixels, rp, p, signed);
                     for (; p0 + 64 <= pixels; p0 += 64)
                     {
-                        var a = SixtyFour(ref Unsafe.Add(ref src, p0), p);
-                        var b = SixtyFour(ref Unsafe.Add(ref src, pixels + p0), p);
-                        var c = SixtyFour(ref Unsafe.Add(ref src, 2 * pixels + p0), p);
-                        Interleave3x64.Store(a, b, c, ref Unsafe.Add(ref dst, 3 * p0));
+                        ref float s0 = ref Unsafe.Add(ref src, p0);
+                        ref byte d = ref Unsafe.Add(ref dst, 3 * p0);
+                        var a = SixtyFour(ref s0, p);
+                        var b = SixtyFour(ref Unsafe.Add(ref s0, pixels), p);
+                        var c = SixtyFour(ref Unsafe.Add(ref s0, 2 * pixels), p);
+                        Interleave3x64.Store(a, b, c, ref d);
                     }
                 }
-                for (; p0 + 16 <= pixels; p0 += 16)
+                fixed (byte* pinned = y)
                 {
-                    var a = Sixteen(ref Unsafe.Add(ref src, p0), p);
-                    var b = Sixteen(ref Unsafe.Add(ref src, pixels + p0), p);
-                    var c = Sixteen(ref Unsafe.Add(ref src, 2 * pixels + p0), p);
-                    ref byte d = ref Unsafe.Add(ref dst, 3 * p0);
-                    Interleave3.Store(a, b, c, ref d);
+                    for (; p0 + 16 <= pixels; p0 += 16)
+                    {
+                        ref float s0 = ref Unsafe.Add(ref src, p0);
+                        Vector128<byte> a, b, c;
+                        if (!reciprocal || !SixteenReciprocal.TryRgb(ref s0, pixels, rp, out a, out b, out c))
+                        {
+                            a = Sixteen(ref s0, p);
+                            b = Sixteen(ref Unsafe.Add(ref s0, pixels), p);
+                            c = Sixteen(ref Unsafe.Add(ref s0, 2 * pixels), p);
+                        }
+                        if (AdvSimd.Arm64.IsSupported) AdvSimd.Arm64.StoreVectorAndZip(pinned + 3 * p0, (a, b, c));
+                        else Interleave3.Store(a, b, c, ref Unsafe.Add(ref dst, 3 * p0));
+                    }
                 }
             }
             else
@@ -233,9 +258,10 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
     {
         // Per output third: the two-source indices (channel 0: pixel, channel 1: 64 + pixel), the third channel's
         // indices, and the mask of its bytes.
-        private static readonly Vector512<byte>[] s_tables = BuildTables();
+        private static readonly Vector512<byte>[] s_tables = BuildTables(i => i);
+        private static readonly Vector512<byte>[] s_packedTables = BuildTables(PackedPosition);
 
-        private static Vector512<byte>[] BuildTables()
+        private static Vector512<byte>[] BuildTables(Func<int, int> position)
         {
             var tables = new Vector512<byte>[9];
             Span<byte> pair = stackalloc byte[64], third = stackalloc byte[64], mask = stackalloc byte[64];
@@ -244,8 +270,9 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
                 for (int j = 0; j < 64; j++)
                 {
                     int flat = k * 64 + j, pixel = flat / 3, channel = flat % 3;
-                    pair[j] = channel == 0 ? (byte)pixel : channel == 1 ? (byte)(64 + pixel) : (byte)0;
-                    third[j] = channel == 2 ? (byte)pixel : (byte)0;
+                    int at = position(pixel);
+                    pair[j] = channel == 0 ? (byte)at : channel == 1 ? (byte)(64 + at) : (byte)0;
+                    third[j] = channel == 2 ? (byte)at : (byte)0;
                     mask[j] = channel == 2 ? (byte)0xFF : (byte)0;
                 }
                 tables[3 * k] = Vector512.Create<byte>(pair);
@@ -255,9 +282,23 @@ internal sealed class QuantizeKernel : OpKernel, Execution.INhwcKernel
             return tables;
         }
 
-        public static void Store(Vector512<byte> a, Vector512<byte> b, Vector512<byte> c, ref byte destination)
+        public static void Store(Vector512<byte> a, Vector512<byte> b, Vector512<byte> c, ref byte destination) =>
+            Store(a, b, c, ref destination, s_tables);
+
+        /// <summary>
+        /// The tables (per output third: pair indices, third-channel indices, blend mask) for vectors in the order two
+        /// VPACKSSDW and one VPACK*SWB leave 64 values in.
+        /// </summary>
+        public static ReadOnlySpan<Vector512<byte>> PackedTables => s_packedTables;
+
+        /// <summary>
+        /// Where value <paramref name="i"/> of 64 (four vectors of 16 int32, packed to words two by two, then to bytes)
+        /// ends up: each pack works per 128-bit lane, so lane L holds values 4L..4L+3 of each of the four vectors.
+        /// </summary>
+        public static int PackedPosition(int i) => 16 * (i % 16 / 4) + 4 * (i / 16) + i % 4;
+
+        private static void Store(Vector512<byte> a, Vector512<byte> b, Vector512<byte> c, ref byte destination, Vector512<byte>[] t)
         {
-            var t = s_tables;
             for (int k = 0; k < 3; k++)
             {
                 var v = Vector512.ConditionalSelect(t[3 * k + 2], Avx512Vbmi.PermuteVar64x8(c, t[3 * k + 1]), Avx512Vbmi.PermuteVar64x8x2(a, t[3 * k], b));

@@ -53,6 +53,9 @@ public static class DepthwiseChecks
         yield return new("1x1-3x3-s1-p1-c64", new WindowGeometry(1, 1, 3, 1, 1), 64);
         yield return new("7x6-3x3-s1-asym-c32", new WindowGeometry(7, 6, 3, 3, 1, 1, 2, 2, 0, 1), 32);
         yield return new("4x9-3x3-s1-pad-right-c64", new WindowGeometry(4, 9, 3, 3, 1, 1, 0, 0, 1, 2), 64);
+        // Its channel strips: one block per strip (C = 96 at 60 wide), 5 blocks plus 3 (C = 256 at 20 wide).
+        yield return new("4x60-3x3-s1-p1-c96", new WindowGeometry(4, 60, 3, 1, 1), 96);
+        yield return new("5x20-3x3-s1-p1-c256", new WindowGeometry(5, 20, 3, 1, 1), 256);
         // Kernel rows at stride 2 read inner windows straight from the input: windows cut by the right edge
         // only, and a 3x4 kernel cut on both sides.
         yield return new("6x8-3x3-s2-right-edge-c32", new WindowGeometry(6, 8, 3, 3, 2, 2, 0, 0, 1, 1), 32);
@@ -85,6 +88,25 @@ public static class DepthwiseChecks
         yield return new("4x7-1x5-s1-p0x2-c16", new WindowGeometry(4, 7, 1, 5, 1, 1, 0, 2, 0, 2), 16);
         yield return new("8x9-7x5-s1-asym-c20", new WindowGeometry(8, 9, 7, 5, 1, 1, 3, 1, 2, 3), 20);
         yield return new("9x8-8x5-s1-asym-c12", new WindowGeometry(9, 8, 8, 5, 1, 1, 3, 2, 4, 2), 12);
+        // The AVX-VNNI pair-strip kernel (five-wide, stride 1, C a multiple of 32): channel strips of 3 blocks plus 1
+        // (C = 128 at 14x14) and 2 plus 1 (C = 96 at 20 wide), two pixel pairs per step plus a single pair and a last
+        // odd pixel, padding wider on one side and as wide as the kernel allows, a 3x5 kernel.
+        yield return new("14x14-5x5-s1-p2-c128", new WindowGeometry(14, 14, 5, 1, 2), 128);
+        yield return new("4x20-5x5-s1-p2-c96", new WindowGeometry(4, 20, 5, 1, 2), 96);
+        yield return new("6x4-5x5-s1-p2-c32", new WindowGeometry(6, 4, 5, 1, 2), 32);
+        yield return new("7x10-5x5-s1-asym-c64", new WindowGeometry(7, 10, 5, 5, 1, 1, 1, 3, 3, 1), 64);
+        yield return new("3x3-5x5-s1-p4-c32", new WindowGeometry(3, 3, 5, 1, 4), 32);
+        yield return new("5x12-3x5-s1-p1x2-c96", new WindowGeometry(5, 12, 3, 5, 1, 1, 1, 2, 1, 2), 96);
+        // The AVX-VNNI stride-pair kernel (three-wide, horizontal stride 2, C a multiple of 32): two pixel pairs per step,
+        // a single pair, a last odd pixel, one output pixel, strips of one block (C = 96 at 60 pixels wide), "same"
+        // padding on the bottom/right only, a 5x3 kernel, vertical stride 3.
+        yield return new("13x17-3x3-s2-p1-c96", new WindowGeometry(13, 17, 3, 2, 1), 96);
+        yield return new("5x120-3x3-s2-p1-c96", new WindowGeometry(5, 120, 3, 2, 1), 96);
+        yield return new("6x7-3x3-s2-p0-c32", new WindowGeometry(6, 7, 3, 2, 0), 32);
+        yield return new("3x1-3x3-s2-p1-c32", new WindowGeometry(3, 1, 3, 2, 1), 32);
+        yield return new("8x8-3x3-s2-same-c64", new WindowGeometry(8, 8, 3, 3, 2, 2, 0, 0, 1, 1), 64);
+        yield return new("9x9-5x3-s2-p2x1-c32", new WindowGeometry(9, 9, 5, 3, 2, 2, 2, 1, 2, 1), 32);
+        yield return new("10x9-3x3-s3x2-p1-c64", new WindowGeometry(10, 9, 3, 3, 3, 2, 1, 1, 1, 1), 64);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
