@@ -16,10 +16,12 @@ internal readonly ref struct DepthwiseArgs<T> where T : unmanaged
     public readonly int RowEnd;
     /// <summary>The weights widened to int16 once at load (<see cref="DepthwiseWeights"/>, NEON path), or empty.</summary>
     public readonly ReadOnlySpan<short> WidenedWeights;
+    /// <summary>The weights prepared at load, where the x86 kernels keep their prepared layout, or null for a span call.</summary>
+    public readonly DepthwiseWeights? Packed;
 
     public DepthwiseArgs(in WindowGeometry geometry, int channels, ReadOnlySpan<T> input, int inputZeroPoint,
         ReadOnlySpan<sbyte> weights, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, QuantizedOutput output,
-        Span<T> destination, int rowStart, int rowEnd, ReadOnlySpan<short> widenedWeights = default)
+        Span<T> destination, int rowStart, int rowEnd, ReadOnlySpan<short> widenedWeights = default, DepthwiseWeights? packed = null)
     {
         Geometry = geometry;
         Channels = channels;
@@ -33,6 +35,7 @@ internal readonly ref struct DepthwiseArgs<T> where T : unmanaged
         RowStart = rowStart;
         RowEnd = rowEnd;
         WidenedWeights = widenedWeights;
+        Packed = packed;
     }
 
     /// <summary>Input and weight offsets of the taps of output pixel (oy, ox) inside the input; returns their count.</summary>

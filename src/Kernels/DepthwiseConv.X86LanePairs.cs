@@ -55,6 +55,8 @@ internal static unsafe class DepthwiseConvX86LanePairs
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = units * kh * 256;
+        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.LanePairs, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, units));
         int rest = slotBytes + (kh + 1) * quadRowBytes;
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, units, 0, 0, rest));
         try
@@ -66,17 +68,23 @@ internal static unsafe class DepthwiseConvX86LanePairs
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, units, 0, 0);
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, units, 0, 0, ready is null ? null : ready.Start);
                 byte* slot = scratch.Rest, padQuads = slot + slotBytes, quads = padQuads + quadRowBytes;
 
-                Prepare(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales, scratch);
+                bool fits;
+                if (ready is null)
+                {
+                    Prepare(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales, scratch);
+                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.LanePairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
+                }
+                else fits = ready.Fits;
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuads, (byte)zpStored, (uint)quadRowBytes);
                 Span<int> slotRow = stackalloc int[kh];
                 slotRow.Fill(-1);
                 byte** rows = stackalloc byte*[kh];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
-                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 int inRowBytes = g.InputWidth * channels;
                 var job = new Job(scratch.Weights, scratch.Bias, scratch.Scales, units, unitBytes, kh, outWidth, channels);
 

@@ -47,6 +47,8 @@ internal static unsafe class DepthwiseConvX86PixelPairs
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = blocks * 6 * 128;
+        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.PixelPairs, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, blocks));
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, 9, period, strip + (Ring + 1) * quadBytes));
         try
         {
@@ -57,11 +59,18 @@ internal static unsafe class DepthwiseConvX86PixelPairs
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, 9, period);
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, 9, period, ready is null ? null : ready.Start);
                 byte* zpRaw = scratch.Rest, padQuad = zpRaw + strip, quads = padQuad + quadBytes;
 
-                scratch.Expand(weights, 9, channels, bias, a.Bias.IsEmpty, scales);
-                PrepareWeights(scratch, blocks, zpStored);
+                bool fits;
+                if (ready is null)
+                {
+                    scratch.Expand(weights, 9, channels, bias, a.Bias.IsEmpty, scales);
+                    PrepareWeights(scratch, blocks, zpStored);
+                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, 9, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.PixelPairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
+                }
+                else fits = ready.Fits;
                 // Pixels past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
                 Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
@@ -70,7 +79,6 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 byte** ring = stackalloc byte*[Ring];
                 int* ringRow = stackalloc int[Ring];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
-                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, 9, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 var builder = new DepthwiseConvX86PairStrips.QuadBuilder((byte*)input, g.InputWidth, channels, g.PadLeft, pairs, 2, zpRaw);
                 byte** rows = stackalloc byte*[3];
                 // Channel strips whose three quad rows stay in L1 (a 56x56x128 row of quads is 14 KB).

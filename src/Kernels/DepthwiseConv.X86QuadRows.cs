@@ -50,6 +50,8 @@ internal static unsafe class DepthwiseConvX86QuadRows
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = phases * 3 * 128;
+        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.QuadRows, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, phases));
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, phases, taps, period, slotBytes + (ring + 1) * quadBytes + 64));
         try
         {
@@ -60,12 +62,19 @@ internal static unsafe class DepthwiseConvX86QuadRows
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period);
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period, ready is null ? null : ready.Start);
                 byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
                 byte* slot = scratch.Rest, padQuad = slot + slotBytes, quads = padQuad + quadBytes, tail = quads + ring * quadBytes;
 
-                scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                PrepareRows(scratch, kw, phases, zpStored);
+                bool fits;
+                if (ready is null)
+                {
+                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
+                    PrepareRows(scratch, kw, phases, zpStored);
+                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.QuadRows, g, zpStored, a.Bias, a.Scales, scratch, fits);
+                }
+                else fits = ready.Fits;
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
@@ -73,7 +82,6 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 ringRow.Fill(-1);
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 var rows = new RowSource(input, g, channels, kw, slot, slotBytes, quads, quadBytes, padQuad, ring, (byte)zpStored, flip, blocks);
-                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 if (fits) Rows(new Job<T, DepthwiseConvX86Rows.SkipHighClamp>(phases, wq, biasQ, scaleQ, blocks, rowBytes, (T*)tail, epilogue), rows, ringRow, g, a.RowStart, a.RowEnd, output, rowBytes);
                 else Rows(new Job<T, DepthwiseConvX86Rows.ClampHigh>(phases, wq, biasQ, scaleQ, blocks, rowBytes, (T*)tail, epilogue), rows, ringRow, g, a.RowStart, a.RowEnd, output, rowBytes);
             }

@@ -60,6 +60,8 @@ internal static unsafe class DepthwiseConvX86Rows
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = phases * groups * 128;
+        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, (vnni ? DepthwiseX86Kernel.RowsQuads : DepthwiseX86Kernel.RowsPairs), g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, phases));
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, phases, taps, period, (kh + 1) * slotBytes + 64));
         try
         {
@@ -70,13 +72,20 @@ internal static unsafe class DepthwiseConvX86Rows
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period);
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, phases, taps, period, ready is null ? null : ready.Start);
                 byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
                 byte* padSlot = scratch.Rest, slots = padSlot + slotBytes, tail = slots + kh * slotBytes;
 
-                scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                if (vnni) PrepareQuads(scratch, taps, groups, phases, zpStored);
-                else PreparePairs(scratch, taps, groups, phases, zpStored);
+                bool fits;
+                if (ready is null)
+                {
+                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
+                    if (vnni) PrepareQuads(scratch, taps, groups, phases, zpStored);
+                    else PreparePairs(scratch, taps, groups, phases, zpStored);
+                    fits = FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                    DepthwiseX86Prepared.Keep(a.Packed, (vnni ? DepthwiseX86Kernel.RowsQuads : DepthwiseX86Kernel.RowsPairs), g, zpStored, a.Bias, a.Scales, scratch, fits);
+                }
+                else fits = ready.Fits;
 
                 Unsafe.InitBlockUnaligned(padSlot, (byte)zpStored, (uint)slotBytes);
                 Span<int> slotRow = stackalloc int[kh];
@@ -84,7 +93,6 @@ internal static unsafe class DepthwiseConvX86Rows
                 byte** rows = stackalloc byte*[kh];
                 byte** src = stackalloc byte*[groups * group];
                 var epilogue = new Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
-                bool fits = FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 int inRowBytes = g.InputWidth * channels;
 
                 for (int oy = a.RowStart; oy < a.RowEnd; oy++)

@@ -22,6 +22,8 @@ internal readonly unsafe struct DepthwiseX86Scratch
     public readonly float* ExpandedScales;
     /// <summary>The kernel's own buffers (slots, quad rows, the tail of a row).</summary>
     public readonly byte* Rest;
+    /// <summary>Bytes from <see cref="Weights"/> to the end of <see cref="Scales"/>: what <see cref="DepthwiseX86Prepared"/> keeps.</summary>
+    public readonly int PreparedBytes;
     private readonly int _period;
 
     /// <summary>Bytes to rent for a call: prepared weights, epilogue constants for <paramref name="phases"/>, the period copies, then <paramref name="restBytes"/>.</summary>
@@ -30,13 +32,20 @@ internal readonly unsafe struct DepthwiseX86Scratch
 
     public static int Align(int bytes) => (bytes + 63) & ~63;
 
+    /// <summary>Bytes a <see cref="DepthwiseX86Prepared"/> keeps for this layout.</summary>
+    public static int PreparedSize(int weightBytes, int phases) => Align(weightBytes) + 2 * Align(phases * 128);
+
     /// <param name="raw">The pinned start of a block of at least <see cref="Bytes"/> bytes.</param>
-    public DepthwiseX86Scratch(byte* raw, int weightBytes, int phases, int taps, int period)
+    /// <param name="prepared">Weights, bias and scales prepared by an earlier call (<see cref="DepthwiseX86Prepared.Start"/>), or null to use the block's own.</param>
+    public DepthwiseX86Scratch(byte* raw, int weightBytes, int phases, int taps, int period, byte* prepared = null)
     {
         byte* p = (byte*)(((nint)raw + 63) & ~(nint)63);
-        Weights = p; p += Align(weightBytes);
-        Bias = p; p += Align(phases * 128);
-        Scales = p; p += Align(phases * 128);
+        PreparedBytes = PreparedSize(weightBytes, phases);
+        byte* head = prepared != null ? prepared : p;
+        Weights = head;
+        Bias = head + Align(weightBytes);
+        Scales = Bias + Align(phases * 128);
+        p += PreparedBytes;
         ExpandedWeights = p; p += Align(taps * period);
         ExpandedBias = (int*)p; p += Align(period * 4);
         ExpandedScales = (float*)p; p += Align(period * 4);

@@ -50,6 +50,8 @@ internal static unsafe class DepthwiseConvX86StridePairs
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = blocks * kh * 384;
+        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.StridePairs, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, blocks));
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, taps, channels, strip + (kh + 1) * quadRowBytes));
         try
         {
@@ -60,11 +62,18 @@ internal static unsafe class DepthwiseConvX86StridePairs
             fixed (float* scales = a.Scales)
             fixed (T* output = a.Destination)
             {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, taps, channels);
+                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, taps, channels, ready is null ? null : ready.Start);
                 byte* zpRaw = scratch.Rest, padQuads = zpRaw + strip, quads = padQuads + quadRowBytes;
 
-                scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                PrepareWeights(scratch, kh, blocks, zpStored);
+                bool fits;
+                if (ready is null)
+                {
+                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
+                    PrepareWeights(scratch, kh, blocks, zpStored);
+                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
+                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.StridePairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
+                }
+                else fits = ready.Fits;
                 // Pixels past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
                 Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
@@ -74,7 +83,6 @@ internal static unsafe class DepthwiseConvX86StridePairs
                 int* ringRow = stackalloc int[kh];
                 byte** rows = stackalloc byte*[kh];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
-                bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
                 var builder = new DepthwiseConvX86PairStrips.QuadBuilder((byte*)input, g.InputWidth, channels, g.PadLeft, quadsPerRow, 4, zpRaw);
                 int rowBytes = outWidth * channels;
 

@@ -66,7 +66,7 @@ public sealed partial class KernelTable
     {
         CheckPacked(weights, geometry, channels);
         CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, 0, 255, weights.Bytes.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
-        RunDepthwise(new DepthwiseArgs<byte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened));
+        RunDepthwise(new DepthwiseArgs<byte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened, weights));
     }
 
     /// <summary>The s8 depthwise convolution with weights prepared by <see cref="PackDepthwise"/>; otherwise as the span overload.</summary>
@@ -76,7 +76,7 @@ public sealed partial class KernelTable
     {
         CheckPacked(weights, geometry, channels);
         CheckDepthwise(geometry, channels, input.Length, inputZeroPoint, -128, 127, weights.Bytes.Length, bias.Length, scales.Length, output, destination.Length, rowStart, rowCount);
-        RunDepthwise(new DepthwiseArgs<sbyte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened));
+        RunDepthwise(new DepthwiseArgs<sbyte>(geometry, channels, input, inputZeroPoint, weights.Bytes, bias, scales, output, destination, rowStart, rowStart + rowCount, weights.Widened, weights));
     }
 
     private void CheckPacked(DepthwiseWeights weights, in WindowGeometry g, int channels)

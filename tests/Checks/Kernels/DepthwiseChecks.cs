@@ -152,6 +152,7 @@ public static class DepthwiseChecks
     {
         var rng = Rng(seed);
         var reference = Reference;
+        var tables = VectorTables.ToArray();
         foreach (var c in Cases())
         {
             var g = c.Geometry;
@@ -170,23 +171,45 @@ public static class DepthwiseChecks
                 var actualBuffer = new T[outCount];
                 T[] input = MakeInput<T>(rng, inCount);
                 var output = MakeOutput<T>(q, 0.05f);
+                var packedByTable = new List<DepthwiseWeights>();
                 Run(reference, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, expected, 0, g.OutputHeight);
-                foreach (var table in VectorTables)
+                foreach (var table in tables)
                 {
                     Array.Fill(actualBuffer, default);
                     Run(table, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, actualBuffer, 0, g.OutputHeight);
                     Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}");
-                    // The same weights prepared once at load (NEON: widened to int16 there, not per call).
-                    Array.Fill(actualBuffer, default);
-                    RunPacked(table, g, c.Channels, input, q.ZpIn, table.PackDepthwise(weights, taps, c.Channels), bias, scales, output, actualBuffer);
-                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}, prepared weights");
+                    // The same weights prepared once at load (NEON: widened to int16 there, not per call); the first call
+                    // prepares the x86 layout and keeps it, the second reads what the first kept.
+                    var packed = table.PackDepthwise(weights, taps, c.Channels);
+                    packedByTable.Add(packed);
+                    for (int call = 1; call <= 2; call++)
+                    {
+                        Array.Fill(actualBuffer, default);
+                        RunPacked(table, g, c.Channels, input, q.ZpIn, packed, bias, scales, output, actualBuffer);
+                        Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name}, prepared weights, call {call}");
+                    }
                 }
-                // No bias is the other entry condition of the accumulators.
-                Run(reference, g, c.Channels, input, q.ZpIn, weights, [], scales, output, expected, 0, g.OutputHeight);
-                foreach (var table in VectorTables)
+                // A bias changed in place (same array) must not read the constants kept for the old values: every channel
+                // moved by about five output steps, so stale constants show on almost every output.
+                for (int i = 0; i < bias.Length; i++) bias[i] += (int)(5 / scales[i]);
+                Run(reference, g, c.Channels, input, q.ZpIn, weights, bias, scales, output, expected, 0, g.OutputHeight);
+                for (int t = 0; t < tables.Length; t++)
                 {
+                    Array.Fill(actualBuffer, default);
+                    RunPacked(tables[t], g, c.Channels, input, q.ZpIn, packedByTable[t], bias, scales, output, actualBuffer);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{tables[t].Name} {c.Name} quant {q.Name}, prepared weights, bias changed");
+                }
+                // No bias is the other entry condition of the accumulators; through the prepared weights it must not
+                // reuse what the calls with the bias kept.
+                Run(reference, g, c.Channels, input, q.ZpIn, weights, [], scales, output, expected, 0, g.OutputHeight);
+                for (int t = 0; t < tables.Length; t++)
+                {
+                    var table = tables[t];
                     Run(table, g, c.Channels, input, q.ZpIn, weights, [], scales, output, actualBuffer, 0, g.OutputHeight);
                     Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name} without bias");
+                    Array.Fill(actualBuffer, default);
+                    RunPacked(table, g, c.Channels, input, q.ZpIn, packedByTable[t], [], scales, output, actualBuffer);
+                    Expect.SequenceEqual<T>(expected, actualBuffer, $"{table.Name} {c.Name} quant {q.Name} without bias, prepared weights");
                 }
             }
         }
