@@ -99,6 +99,8 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         // kernel rows 0|1 and 2|3, and which bytes come from rows 2|3.
         Vector512<byte>* shuffle = stackalloc Vector512<byte>[6];
         LeftoverIndices(s, shuffle);
+        // In registers across the groups (the third leftover quad, rare, reads its indices from memory).
+        Vector512<byte> first0 = shuffle[0], second0 = shuffle[1], select0 = shuffle[2];
         int rowStride = s.Width * cin, pixelStep = s.StrideWidth * cin;
         long imageBytes = (long)s.Height * rowStride, rowStep = (long)s.DilationHeight * rowStride;
         // Offsets of the whole quads from a group's first tap: in the input, and in the border buffer (rows 64 bytes apart).
@@ -163,12 +165,12 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
                         var r2 = kh > 2 ? Vector512.Load(src + 2 * step) : r0;
                         var r3 = kh > 3 ? Vector512.Load(src + 3 * step) : r0;
                         byte* groupLeft = leftover + g * groupLeftover;
-                        var v0 = Leftover(r0, r1, r2, r3, shuffle, 0, kh, flip512, signed);
+                        var v0 = Leftover(r0, r1, r2, r3, first0, second0, select0, kh, flip512, signed);
                         if (leftoverQuads == 1) v0.GetLower().Store(groupLeft);
                         else
                         {
                             v0.Store(groupLeft);
-                            if (leftoverQuads == 3) Leftover(r0, r1, r2, r3, shuffle, 1, kh, flip512, signed).GetLower().Store(groupLeft + 64);
+                            if (leftoverQuads == 3) Leftover(r0, r1, r2, r3, shuffle[3], shuffle[4], shuffle[5], kh, flip512, signed).GetLower().Store(groupLeft + 64);
                         }
                     }
                     for (int ox = chunk; ox < chunkEnd; ox += Pixels)
@@ -200,13 +202,13 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         }
     }
 
-    /// <summary>Leftover bytes [64v, 64v + 64) of a group (quad l of pixel p at 32l + 4p), s8 flipped to u8.</summary>
+    /// <summary>Leftover bytes [64v, 64v + 64) of a group (quad l of pixel p at 32l + 4p; indices entries 3v..3v + 2), s8 flipped to u8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Leftover(Vector512<byte> r0, Vector512<byte> r1, Vector512<byte> r2, Vector512<byte> r3, Vector512<byte>* shuffle,
-        int v, int kh, Vector512<byte> flip, bool signed)
+    private static Vector512<byte> Leftover(Vector512<byte> r0, Vector512<byte> r1, Vector512<byte> r2, Vector512<byte> r3,
+        Vector512<byte> first, Vector512<byte> second, Vector512<byte> select, int kh, Vector512<byte> flip, bool signed)
     {
-        var packed = Avx512Vbmi.PermuteVar64x8x2(r0, shuffle[3 * v], r1);
-        if (kh > 2) packed = Avx512BW.BlendVariable(packed, Avx512Vbmi.PermuteVar64x8x2(r2, shuffle[3 * v + 1], r3), shuffle[3 * v + 2]);
+        var packed = Avx512Vbmi.PermuteVar64x8x2(r0, first, r1);
+        if (kh > 2) packed = Avx512BW.BlendVariable(packed, Avx512Vbmi.PermuteVar64x8x2(r2, second, r3), select);
         return signed ? packed ^ flip : packed;
     }
 
