@@ -185,6 +185,8 @@ internal static unsafe class DepthwiseConvX86LanePairs
         }
     }
 
+    private static readonly bool TwoColumns = Avx512F.VL.IsSupported;
+
     /// <summary>The per-call constants of the row loop.</summary>
     private readonly struct Job(byte* wq, byte* biasQ, byte* scaleQ, int units, int unitBytes, int kh, int outWidth, int channels)
     {
@@ -199,7 +201,17 @@ internal static unsafe class DepthwiseConvX86LanePairs
                 float* scale = (float*)(scaleQ + u * 128);
                 int unitOffset = u * unitBytes;
                 T* du = dst + u * 16;
-                for (int m = 0; m < fullColumns; m++)
+                int m = 0;
+                // Two columns per step: each weight vector loaded once feeds two VPDPBUSD. That takes 16 accumulators, in
+                // registers only with EVEX encodings (see DepthwiseConvX86PairStrips); other cores take one column per step.
+                for (; TwoColumns && m + 1 < fullColumns; m += 2)
+                {
+                    Columns(rows, unitOffset + 32 * m, planeBytes, wu, bq, out var evensA, out var oddsA, out var evensB, out var oddsB);
+                    T* d = du + 4 * m * channels;
+                    StorePixels<T, TClamp>(evensA, oddsA, scale, d, e, 4);
+                    StorePixels<T, TClamp>(evensB, oddsB, scale, d + 4 * channels, e, 4);
+                }
+                for (; m < fullColumns; m++)
                 {
                     Column(rows, unitOffset + 32 * m, planeBytes, wu, bq, out var evens, out var odds);
                     T* d = du + 4 * m * channels;
@@ -237,6 +249,41 @@ internal static unsafe class DepthwiseConvX86LanePairs
             }
             evens = new Accumulators(e0, e1, e2, e3);
             odds = new Accumulators(o0, o1, o2, o3);
+        }
+
+        /// <summary>Two neighbouring columns (<paramref name="offset"/> and 32 bytes on), the weights of a kernel row loaded once for both.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Columns(byte** rows, int offset, int planeBytes, sbyte* w, Vector256<int>* bq,
+            out Accumulators evensA, out Accumulators oddsA, out Accumulators evensB, out Accumulators oddsB)
+        {
+            Vector256<int> e0 = bq[0], e1 = bq[1], e2 = bq[2], e3 = bq[3];
+            Vector256<int> o0 = e0, o1 = e1, o2 = e2, o3 = e3;
+            Vector256<int> f0 = e0, f1 = e1, f2 = e2, f3 = e3;
+            Vector256<int> g0 = e0, g1 = e1, g2 = e2, g3 = e3;
+            for (int ky = 0; ky < kh; ky++, w += 256)
+            {
+                byte* q = rows[ky] + offset;
+                Vector256<sbyte> we = Avx.LoadVector256(w), wo = Avx.LoadVector256(w + 128);
+                Vector256<byte> x = Avx.LoadVector256(q), y = Avx.LoadVector256(q + 32);
+                e0 = AvxVnni.MultiplyWideningAndAdd(e0, x, we); o0 = AvxVnni.MultiplyWideningAndAdd(o0, x, wo);
+                f0 = AvxVnni.MultiplyWideningAndAdd(f0, y, we); g0 = AvxVnni.MultiplyWideningAndAdd(g0, y, wo);
+                we = Avx.LoadVector256(w + 32); wo = Avx.LoadVector256(w + 160);
+                x = Avx.LoadVector256(q + planeBytes); y = Avx.LoadVector256(q + planeBytes + 32);
+                e1 = AvxVnni.MultiplyWideningAndAdd(e1, x, we); o1 = AvxVnni.MultiplyWideningAndAdd(o1, x, wo);
+                f1 = AvxVnni.MultiplyWideningAndAdd(f1, y, we); g1 = AvxVnni.MultiplyWideningAndAdd(g1, y, wo);
+                we = Avx.LoadVector256(w + 64); wo = Avx.LoadVector256(w + 192);
+                x = Avx.LoadVector256(q + 2 * planeBytes); y = Avx.LoadVector256(q + 2 * planeBytes + 32);
+                e2 = AvxVnni.MultiplyWideningAndAdd(e2, x, we); o2 = AvxVnni.MultiplyWideningAndAdd(o2, x, wo);
+                f2 = AvxVnni.MultiplyWideningAndAdd(f2, y, we); g2 = AvxVnni.MultiplyWideningAndAdd(g2, y, wo);
+                we = Avx.LoadVector256(w + 96); wo = Avx.LoadVector256(w + 224);
+                x = Avx.LoadVector256(q + 3 * planeBytes); y = Avx.LoadVector256(q + 3 * planeBytes + 32);
+                e3 = AvxVnni.MultiplyWideningAndAdd(e3, x, we); o3 = AvxVnni.MultiplyWideningAndAdd(o3, x, wo);
+                f3 = AvxVnni.MultiplyWideningAndAdd(f3, y, we); g3 = AvxVnni.MultiplyWideningAndAdd(g3, y, wo);
+            }
+            evensA = new Accumulators(e0, e1, e2, e3);
+            oddsA = new Accumulators(o0, o1, o2, o3);
+            evensB = new Accumulators(f0, f1, f2, f3);
+            oddsB = new Accumulators(g0, g1, g2, g3);
         }
 
         /// <summary>Requantizes a column and stores its first <paramref name="count"/> pixels (16 channels each).</summary>

@@ -40,8 +40,6 @@ public static partial class DaemonHost
         });
         var services = builder.Services;
         services.AddSystemd();
-        // AddSystemd registers the notifier only under systemd; the watchdog service asks for it everywhere.
-        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.Configure<HostOptions>(o =>
         {
             // systemd's default TimeoutStopSec is 90 s; we aim to be done well within it.
