@@ -7,23 +7,27 @@ namespace EdgeAgent.Kernels;
 /// <summary>
 /// AVX-VNNI direct convolution over a compacted receptive field, for a CPU that also has AVX-512 VBMI (Zen 4/5, Ice
 /// Lake and later): an RGB 3x3 stem has 27 taps, which <see cref="QConvDirectAvxVnni"/> multiplies as 3 kernel rows of
-/// 3 quads (36 byte slots, 9 VPDPBUSD per 8 channels). Here the taps of a field go in (ky, kx, c) order with no gap
-/// between kernel rows (28 slots: 7 VPDPBUSD per 8 channels, 22% fewer). Eight neighbouring output pixels of a row form
-/// a group: kernel row ky of all eight lies in the 64 input bytes from the first pixel's first tap (stride 2 over RGB
-/// spans 51), so a group costs one zmm load per kernel row, and two VPERMI2B (kernel rows 0|1, 2|3) and a byte blend
-/// per two pixels squeeze them into 32-byte fields. The fields of up to 256 pixels are written before any is
-/// multiplied: a broadcast reading a store still in flight waited for it and cost as much as the multiplies. The
-/// multiply runs eight pixels x 16 channels (16 accumulators; each weight load serves eight pixels), requantized on
-/// the registers by <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/>, four pixels per pack. Border groups load their
-/// segments masked, the padding reading the raw input zero point; <c>acc = bias − zp·Σw + Σ x·w</c> as in the other
-/// direct paths (s8 flipped to u8 by xor 0x80, the zero point with it).
+/// 3 quads (36 byte slots, 9 VPDPBUSD per 8 channels). Here each kernel row's whole quads (RGB 3x3: taps 0-7) are
+/// broadcast straight from the input, and the 0-3 taps left past them in each row are packed together, (ky, tap)
+/// order, into leftover quads (RGB 3x3: the three 9th taps in one quad): 7 VPDPBUSD per 8 channels, the same count as a
+/// field compacted as a whole, but only the leftover quads are built. Eight neighbouring output pixels of a row form a
+/// group: kernel row ky of all eight lies in the 64 input bytes from the first pixel's first tap (stride 2 over RGB
+/// spans 51), so a group's leftover quads cost one zmm load per kernel row, a VPERMI2B (kernel rows 0|1) and, with
+/// more than two rows, a second one (rows 2|3) and a byte blend; eight pixels' leftover quads fill 32 bytes per quad.
+/// The leftover quads of up to 256 pixels are written before any is multiplied: a broadcast reading a store still in
+/// flight waits for it. The multiply runs eight pixels x 16 channels (16 accumulators; each weight load serves eight
+/// pixels), requantized on the registers by <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/>, four pixels
+/// per pack. Border groups load their segments masked into a buffer kept until the multiply, the padding reading the
+/// raw input zero point; <c>acc = bias − zp·Σw + Σ x·w</c> as in the other direct paths (s8 flipped to u8 by xor 0x80,
+/// the zero point with it).
 /// </summary>
 internal static unsafe class QConvDirect8x16FieldAvxVnni
 {
     private const int Pixels = 8;
-    private const int FieldBytes = 32;
-    // Output pixels whose fields are built before any of them is multiplied (8 KB of fields).
+    // Output pixels whose leftover quads are built before any of them is multiplied.
     private const int ChunkPixels = 256;
+    // Most leftover quads: at most 4 kernel rows x 3 bytes past the last whole quad of a row.
+    private const int MaxLeftoverQuads = 3;
 
     /// <summary>
     /// Whether this path can run <paramref name="shape"/>: the CPU has VBMI and BW, a field fits 32 bytes in at most
@@ -31,8 +35,26 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     /// </summary>
     public static bool Supports(in Conv2DShape shape) =>
         Avx512Vbmi.IsSupported && Avx512BW.IsSupported && AvxVnni.IsSupported
-        && shape.KernelHeight * shape.KernelWidth * shape.InChannels <= FieldBytes && shape.KernelHeight <= 4 && shape.DilationWidth == 1
+        && shape.KernelHeight * shape.KernelWidth * shape.InChannels <= 32 && shape.KernelHeight <= 4 && shape.DilationWidth == 1
         && (Pixels - 1) * shape.StrideWidth * shape.InChannels + shape.KernelWidth * shape.InChannels <= 64;
+
+    /// <summary>Whole tap quads per kernel row, read straight from the input.</summary>
+    public static int RowQuads(in Conv2DShape shape) => shape.KernelWidth * shape.InChannels / 4;
+
+    /// <summary>Quads holding the 0-3 taps of each kernel row past its whole quads, (ky, tap) order with no gaps.</summary>
+    public static int LeftoverQuads(in Conv2DShape shape) => (shape.KernelHeight * (shape.KernelWidth * shape.InChannels % 4) + 3) / 4;
+
+    /// <summary>
+    /// Where tap <paramref name="tap"/> of kernel row <paramref name="ky"/> (tap in (kx, c) order) sits among the
+    /// <see cref="QConvDirect.PackedFieldQuads"/>: quad index and byte in the quad.
+    /// </summary>
+    public static (int Quad, int Byte) TapSlot(in Conv2DShape shape, int ky, int tap)
+    {
+        int rowTaps = shape.KernelWidth * shape.InChannels, whole = rowTaps / 4, rest = rowTaps % 4;
+        if (tap < 4 * whole) return (ky * whole + tap / 4, tap % 4);
+        int e = ky * rest + tap - 4 * whole;
+        return (shape.KernelHeight * whole + e / 4, e % 4);
+    }
 
     [SkipLocalsInit]
     public static void Run<T>(in QConvDirectArgs<T> a) where T : unmanaged
@@ -47,7 +69,8 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         var conv = a.Conv;
         var s = conv.Shape;
         int cin = s.InChannels, cout = s.OutChannels, kh = s.KernelHeight;
-        int quads = conv.FieldQuads, blocks = conv.ChannelBlocks, pairs = (blocks + 1) / 2, padded = pairs * 16;
+        int blocks = conv.ChannelBlocks, pairs = (blocks + 1) / 2, padded = pairs * 16;
+        int rowQuads = RowQuads(s), leftoverQuads = LeftoverQuads(s), directQuads = kh * rowQuads;
         bool signed = typeof(T) == typeof(sbyte);
         int zp = a.InputZeroPoint + (signed ? 128 : 0);
         float* scales = stackalloc float[padded];
@@ -72,17 +95,33 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
             o->ZeroPoint512 = Vector512.Create((short)a.Output.ZeroPoint);
             o->MinBytes512 = Vector512.Create((byte)lo);
         }
-        // Per pair of pixels z (output vector z): VPERMI2B indices into kernel rows 0|1 and 2|3, and which bytes come
-        // from the second permutation (kernel rows 2, 3).
-        Vector512<byte>* shuffle = stackalloc Vector512<byte>[3 * Pixels / 2];
-        FieldIndices(s, shuffle);
-        var flip = Vector512.Create(signed ? (byte)0x80 : (byte)0);
+        // VPERMI2B indices of the leftover quads (two vectors of 64 bytes: quad l of pixel p at byte 32l + 4p) into
+        // kernel rows 0|1 and 2|3, and which bytes come from rows 2|3.
+        Vector512<byte>* shuffle = stackalloc Vector512<byte>[6];
+        LeftoverIndices(s, shuffle);
+        // In registers across the groups (the third leftover quad, rare, reads its indices from memory).
+        Vector512<byte> first0 = shuffle[0], second0 = shuffle[1], select0 = shuffle[2];
+        int rowStride = s.Width * cin, pixelStep = s.StrideWidth * cin;
+        long imageBytes = (long)s.Height * rowStride, rowStep = (long)s.DilationHeight * rowStride;
+        // Offsets of the whole quads from a group's first tap: in the input, and in the border buffer (rows 64 bytes apart).
+        nint* inputOffsets = stackalloc nint[8];
+        nint* borderOffsets = stackalloc nint[8];
+        for (int ky = 0; ky < kh; ky++)
+            for (int j = 0; j < rowQuads; j++)
+            {
+                inputOffsets[ky * rowQuads + j] = (nint)(ky * rowStep + 4 * j);
+                borderOffsets[ky * rowQuads + j] = ky * 64 + 4 * j;
+            }
+        var flip = Vector256.Create(signed ? (byte)0x80 : (byte)0);
+        var flip512 = Vector512.Create(signed ? (byte)0x80 : (byte)0);
         var zpBytes = Vector512.Create((byte)(a.InputZeroPoint & 0xFF));
-        byte* fields = stackalloc byte[ChunkPixels * FieldBytes];
+        int groupLeftover = leftoverQuads * 32;
+        int chunkGroups = ChunkPixels / Pixels;
+        byte* leftover = stackalloc byte[chunkGroups * MaxLeftoverQuads * 32];
+        // The border groups of a chunk keep their segments until they are multiplied.
+        byte* border = stackalloc byte[chunkGroups * 4 * 64];
         byte* tail = stackalloc byte[Pixels * 16];
-        byte* border = stackalloc byte[4 * 64];
-        int outWidth = s.OutWidth, outHeight = s.OutHeight, rowBytes = s.Width * cin;
-        long imageBytes = (long)s.Height * rowBytes, rowStep = (long)s.DilationHeight * rowBytes;
+        int outWidth = s.OutWidth, outHeight = s.OutHeight;
         // Groups whose eight pixels' taps all lie inside a row: from the first with ix0 >= 0 to the last whose last tap fits.
         int oxFirstInside = (s.PadLeft + s.StrideWidth - 1) / s.StrideWidth;
         int oxLastInside = (s.Width - s.KernelWidth + s.PadLeft) / s.StrideWidth - (Pixels - 1);
@@ -98,69 +137,78 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
                 long imageLength = inputLength - n * imageBytes;
                 bool rowsInside = iy0 >= 0 && iy0 + (kh - 1) * s.DilationHeight < s.Height;
                 // Kernel row 0 at column -PadLeft: group ox starts ox·StrideWidth·InChannels further.
-                byte* top = image + (long)iy0 * rowBytes - (long)s.PadLeft * cin;
-                long lastLoadEnd = rowsInside ? (long)(iy0 + (kh - 1) * s.DilationHeight) * rowBytes - (long)s.PadLeft * cin + 64 : long.MaxValue;
+                byte* top = image + (long)iy0 * rowStride - (long)s.PadLeft * cin;
+                long lastLoadEnd = rowsInside ? (long)(iy0 + (kh - 1) * s.DilationHeight) * rowStride - (long)s.PadLeft * cin + 64 : long.MaxValue;
                 for (int chunk = 0; chunk < outWidth; chunk += ChunkPixels)
                 {
                     int chunkEnd = Math.Min(outWidth, chunk + ChunkPixels);
-                    // All fields of the chunk first: a broadcast that reads a store still in the store queue waits for it,
-                    // so the groups' multiplies read stores made a few hundred instructions earlier.
+                    // The leftover quads of the whole chunk first: a broadcast that reads a store still in the store
+                    // queue waits for it. Border groups also keep their masked segments for the multiply.
                     for (int ox = chunk; ox < chunkEnd; ox += Pixels)
                     {
-                        long groupOffset = (long)ox * s.StrideWidth * cin;
-                        // Kernel row ky of all eight pixels lies in the 64 bytes from the first pixel's first tap.
-                        byte* src = top + groupOffset;
+                        int g = (ox - chunk) / Pixels;
+                        bool inside = rowsInside && ox >= oxFirstInside && ox <= oxLastInside && lastLoadEnd + (long)ox * pixelStep <= imageLength;
+                        if (leftoverQuads == 0 && inside) continue;
+                        byte* src = top + (long)ox * pixelStep;
                         long step = rowStep;
-                        if (!(rowsInside && ox >= oxFirstInside && ox <= oxLastInside && lastLoadEnd + groupOffset <= imageLength))
+                        if (!inside)
                         {
-                            // A group at the image's border: its segments with padding go through a small buffer (a
-                            // method returning a zmm would pin the segments to memory on the fast path too).
-                            BorderSegments(image, imageLength, iy0, ox * s.StrideWidth - s.PadLeft, s, zpBytes, border);
-                            src = border;
+                            // A group at the image's border: its segments with padding go through a buffer (a method
+                            // returning a zmm would pin the segments to memory on the fast path too).
+                            src = border + g * 4 * 64;
+                            BorderSegments(image, imageLength, iy0, ox * s.StrideWidth - s.PadLeft, s, zpBytes, src);
                             step = 64;
                         }
+                        if (leftoverQuads == 0) continue;
                         var r0 = Vector512.Load(src);
                         var r1 = kh > 1 ? Vector512.Load(src + step) : r0;
                         var r2 = kh > 2 ? Vector512.Load(src + 2 * step) : r0;
                         var r3 = kh > 3 ? Vector512.Load(src + 3 * step) : r0;
-                        byte* groupFields = fields + (ox - chunk) * FieldBytes;
-                        Fields(r0, r1, r2, r3, shuffle, 0, kh, flip, signed).Store(groupFields);
-                        Fields(r0, r1, r2, r3, shuffle, 1, kh, flip, signed).Store(groupFields + 2 * FieldBytes);
-                        Fields(r0, r1, r2, r3, shuffle, 2, kh, flip, signed).Store(groupFields + 4 * FieldBytes);
-                        Fields(r0, r1, r2, r3, shuffle, 3, kh, flip, signed).Store(groupFields + 6 * FieldBytes);
+                        byte* groupLeft = leftover + g * groupLeftover;
+                        var v0 = Leftover(r0, r1, r2, r3, first0, second0, select0, kh, flip512, signed);
+                        if (leftoverQuads == 1) v0.GetLower().Store(groupLeft);
+                        else
+                        {
+                            v0.Store(groupLeft);
+                            if (leftoverQuads == 3) Leftover(r0, r1, r2, r3, shuffle[3], shuffle[4], shuffle[5], kh, flip512, signed).GetLower().Store(groupLeft + 64);
+                        }
                     }
                     for (int ox = chunk; ox < chunkEnd; ox += Pixels)
                     {
-                    int count = Math.Min(Pixels, outWidth - ox);
-                    byte* groupFields = fields + (ox - chunk) * FieldBytes;
-                    T* pixelOut = destination + ((long)row * outWidth + ox) * cout;
-                    for (int p = 0; p < pairs; p++)
-                    {
-                        QGemmTileOutput* o = outs + p;
-                        bool full = count == Pixels && p * 16 + 16 <= cout;
-                        o->C = full ? (byte*)(pixelOut + p * 16) : tail;
-                        o->LdcBytes = full ? cout : 16;
-                        Tile<TSink>(groupFields, weights + p * 64, pairs * 64, quads, o);
-                        if (!full)
+                        int g = (ox - chunk) / Pixels;
+                        int count = Math.Min(Pixels, outWidth - ox);
+                        bool inside = rowsInside && ox >= oxFirstInside && ox <= oxLastInside && lastLoadEnd + (long)ox * pixelStep <= imageLength;
+                        byte* src = inside ? top + (long)ox * pixelStep : border + g * 4 * 64;
+                        nint* offsets = inside ? inputOffsets : borderOffsets;
+                        byte* groupLeft = leftover + g * groupLeftover;
+                        T* pixelOut = destination + ((long)row * outWidth + ox) * cout;
+                        for (int p = 0; p < pairs; p++)
                         {
-                            int columns = Math.Min(16, cout - p * 16);
-                            for (int j = 0; j < count; j++)
-                                new ReadOnlySpan<byte>(tail + j * 16, columns).CopyTo(new Span<byte>((byte*)(pixelOut + (long)j * cout + p * 16), columns));
+                            QGemmTileOutput* o = outs + p;
+                            bool full = count == Pixels && p * 16 + 16 <= cout;
+                            o->C = full ? (byte*)(pixelOut + p * 16) : tail;
+                            o->LdcBytes = full ? cout : 16;
+                            Tile<TSink>(src, offsets, directQuads, pixelStep, groupLeft, leftoverQuads, weights + p * 64, pairs * 64, o, flip, signed);
+                            if (!full)
+                            {
+                                int columns = Math.Min(16, cout - p * 16);
+                                for (int j = 0; j < count; j++)
+                                    new ReadOnlySpan<byte>(tail + j * 16, columns).CopyTo(new Span<byte>((byte*)(pixelOut + (long)j * cout + p * 16), columns));
+                            }
                         }
-                    }
                     }
                 }
             }
         }
     }
 
-    /// <summary>The fields of pixels 2z (lower half) and 2z + 1 (upper half) of a group, s8 flipped to u8.</summary>
+    /// <summary>Leftover bytes [64v, 64v + 64) of a group (quad l of pixel p at 32l + 4p; indices entries 3v..3v + 2), s8 flipped to u8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Fields(Vector512<byte> r0, Vector512<byte> r1, Vector512<byte> r2, Vector512<byte> r3, Vector512<byte>* shuffle,
-        int z, int kh, Vector512<byte> flip, bool signed)
+    private static Vector512<byte> Leftover(Vector512<byte> r0, Vector512<byte> r1, Vector512<byte> r2, Vector512<byte> r3,
+        Vector512<byte> first, Vector512<byte> second, Vector512<byte> select, int kh, Vector512<byte> flip, bool signed)
     {
-        var packed = Avx512Vbmi.PermuteVar64x8x2(r0, shuffle[3 * z], r1);
-        if (kh > 2) packed = Avx512BW.BlendVariable(packed, Avx512Vbmi.PermuteVar64x8x2(r2, shuffle[3 * z + 1], r3), shuffle[3 * z + 2]);
+        var packed = Avx512Vbmi.PermuteVar64x8x2(r0, first, r1);
+        if (kh > 2) packed = Avx512BW.BlendVariable(packed, Avx512Vbmi.PermuteVar64x8x2(r2, second, r3), select);
         return signed ? packed ^ flip : packed;
     }
 
@@ -189,70 +237,119 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     }
 
     /// <summary>
-    /// For output vector z (pixels 2z, 2z + 1 of a group, 32 bytes each): byte t of a pixel's field is tap t in (ky, kx, c)
-    /// order, byte <c>p·StrideWidth·InChannels + t % rowTaps</c> of kernel row ky's segment. Entry 3z indexes kernel rows
-    /// 0 (0..63) and 1 (64..127), entry 3z + 1 rows 2 and 3, entry 3z + 2 marks the bytes taken from the second.
-    /// Slots past the last tap pick any byte: their weights are zero.
+    /// For leftover vector v (bytes [64v, 64v + 64) of a group): byte 32l + 4p + b is leftover byte e = 4l + b of pixel
+    /// p, tap <c>4·RowQuads + e % rest</c> of kernel row <c>e / rest</c> (rest = taps per row past its whole quads), byte
+    /// <c>p·StrideWidth·InChannels + tap</c> of that row's segment. Entry 3v indexes kernel rows 0 (0..63) and 1
+    /// (64..127), entry 3v + 1 rows 2 and 3, entry 3v + 2 marks the bytes taken from the second. Slots past the last
+    /// leftover byte pick byte 0: their weights are zero.
     /// </summary>
-    private static void FieldIndices(in Conv2DShape s, Vector512<byte>* shuffle)
+    private static void LeftoverIndices(in Conv2DShape s, Vector512<byte>* shuffle)
     {
-        int rowTaps = s.KernelWidth * s.InChannels, taps = s.KernelHeight * rowTaps, step = s.StrideWidth * s.InChannels;
+        int rowTaps = s.KernelWidth * s.InChannels, whole = rowTaps / 4, rest = rowTaps % 4, step = s.StrideWidth * s.InChannels;
+        int bytes = s.KernelHeight * rest;
         byte* first = stackalloc byte[64];
         byte* second = stackalloc byte[64];
         byte* select = stackalloc byte[64];
-        for (int z = 0; z < Pixels / 2; z++)
+        for (int v = 0; v < 2; v++)
         {
             for (int j = 0; j < 64; j++)
             {
-                int p = 2 * z + j / FieldBytes, t = j % FieldBytes;
-                int ky = t < taps ? t / rowTaps : 0, at = p * step + (t < taps ? t % rowTaps : 0);
-                first[j] = (byte)(at + (ky == 1 ? 64 : 0));
-                second[j] = (byte)(at + (ky == 3 ? 64 : 0));
+                int at = 64 * v + j, l = at / 32, p = at % 32 / 4, e = 4 * l + at % 4;
+                int ky = 0, offset = 0;
+                if (e < bytes)
+                {
+                    ky = e / rest;
+                    offset = p * step + 4 * whole + e % rest;
+                }
+                first[j] = (byte)(offset + (ky == 1 ? 64 : 0));
+                second[j] = (byte)(offset + (ky == 3 ? 64 : 0));
                 select[j] = ky >= 2 ? (byte)0xFF : (byte)0;
             }
-            shuffle[3 * z] = Vector512.Load(first);
-            shuffle[3 * z + 1] = Vector512.Load(second);
-            shuffle[3 * z + 2] = Vector512.Load(select);
+            shuffle[3 * v] = Vector512.Load(first);
+            shuffle[3 * v + 1] = Vector512.Load(second);
+            shuffle[3 * v + 2] = Vector512.Load(select);
         }
     }
 
     /// <summary>
-    /// Eight pixels x 16 output channels over <paramref name="quads"/> tap quads: weights of the two 8-channel blocks
-    /// are loaded once per quad and serve all eight pixels.
+    /// Eight pixels x 16 output channels: the whole quads broadcast straight from the input rows (pixel p
+    /// <paramref name="pixelStep"/> bytes after pixel p - 1), then the leftover quads from the chunk's buffer. The
+    /// weights of the two 8-channel blocks are loaded once per quad and serve all eight pixels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TSink>(byte* fields, sbyte* w, int wStep, int quads, QGemmTileOutput* o) where TSink : struct, IQGemmTileSink
+    private static void Tile<TSink>(byte* src, nint* offsets, int directQuads, nint pixelStep, byte* left, int leftoverQuads,
+        sbyte* w, int wStep, QGemmTileOutput* o, Vector256<byte> flip, bool signed) where TSink : struct, IQGemmTileSink
     {
         Vector256<int> c00 = TSink.Start0(o), c01 = TSink.Start1(o);
         Vector256<int> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
         Vector256<int> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
-        byte* f = fields;
-        for (int q = 0; q < quads; q++, f += 4, w += wStep)
+        nint ps = pixelStep, ps3 = 3 * pixelStep;
+        for (int q = 0; q < directQuads; q++, w += wStep)
+        {
+            var w0 = Vector256.Load(w);
+            var w1 = Vector256.Load(w + 32);
+            byte* x0 = src + offsets[q], x3 = x0 + ps3;
+            var x = Vector256.Create(*(int*)x0).AsByte();
+            if (signed) x ^= flip;
+            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+            x = Vector256.Create(*(int*)(x0 + ps)).AsByte();
+            if (signed) x ^= flip;
+            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+            x = Vector256.Create(*(int*)(x0 + ps * 2)).AsByte();
+            if (signed) x ^= flip;
+            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+            x = Vector256.Create(*(int*)x3).AsByte();
+            if (signed) x ^= flip;
+            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+            x = Vector256.Create(*(int*)(x0 + ps * 4)).AsByte();
+            if (signed) x ^= flip;
+            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
+            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
+            x = Vector256.Create(*(int*)(x3 + ps * 2)).AsByte();
+            if (signed) x ^= flip;
+            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
+            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
+            x = Vector256.Create(*(int*)(x3 + ps3)).AsByte();
+            if (signed) x ^= flip;
+            c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
+            c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
+            x = Vector256.Create(*(int*)(x3 + ps * 4)).AsByte();
+            if (signed) x ^= flip;
+            c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
+            c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
+        }
+        // Leftover quads are already flipped.
+        byte* f = left;
+        for (int q = 0; q < leftoverQuads; q++, f += 32, w += wStep)
         {
             var w0 = Vector256.Load(w);
             var w1 = Vector256.Load(w + 32);
             var x = Vector256.Create(*(int*)f).AsByte();
             c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
             c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-            x = Vector256.Create(*(int*)(f + FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 4)).AsByte();
             c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
             c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-            x = Vector256.Create(*(int*)(f + 2 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 8)).AsByte();
             c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
             c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-            x = Vector256.Create(*(int*)(f + 3 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 12)).AsByte();
             c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
             c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
-            x = Vector256.Create(*(int*)(f + 4 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 16)).AsByte();
             c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
             c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
-            x = Vector256.Create(*(int*)(f + 5 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 20)).AsByte();
             c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
             c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
-            x = Vector256.Create(*(int*)(f + 6 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 24)).AsByte();
             c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
             c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
-            x = Vector256.Create(*(int*)(f + 7 * FieldBytes)).AsByte();
+            x = Vector256.Create(*(int*)(f + 28)).AsByte();
             c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
             c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
         }

@@ -51,7 +51,8 @@ public sealed class QConvDirect
 
     /// <summary>
     /// s8 weights for <see cref="QConvDirect8x16FieldAvxVnni"/> (empty when it cannot run): [FieldQuads][pairs of ChannelBlocks]
-    /// vectors of 8 channels x 4 taps, the taps of the whole receptive field in (ky, kx, c) order with no gaps between kernel rows.
+    /// vectors of 8 channels x 4 taps: the whole quads of each kernel row, then the taps left over past them in (ky, tap)
+    /// order with no gaps (<see cref="QConvDirect8x16FieldAvxVnni.TapSlot"/>).
     /// </summary>
     internal sbyte[] PackedFieldQuads { get; } = [];
 
@@ -132,18 +133,19 @@ public sealed class QConvDirect
                     PackedQuads[((ky * RowQuads + quad) * ChannelBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = v;
                     ChannelSums[o] += v;
                 }
-        int fieldTaps = kh * kw * cin;
         if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
         {
-            FieldQuads = (fieldTaps + 3) / 4;
+            FieldQuads = kh * QConvDirect8x16FieldAvxVnni.RowQuads(shape) + QConvDirect8x16FieldAvxVnni.LeftoverQuads(shape);
             int pairedBlocks = (ChannelBlocks + 1) / 2 * 2;
             PackedFieldQuads = new sbyte[FieldQuads * pairedBlocks * 32];
             for (int o = 0; o < cout; o++)
-                for (int tap = 0; tap < fieldTaps; tap++)
-                {
-                    int ky = tap / (kw * cin), kx = tap / cin % kw, c = tap % cin;
-                    PackedFieldQuads[((tap / 4) * pairedBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = weights[((o * cin + c) * kh + ky) * kw + kx];
-                }
+                for (int ky = 0; ky < kh; ky++)
+                    for (int tap = 0; tap < kw * cin; tap++)
+                    {
+                        int kx = tap / cin, c = tap % cin;
+                        var (quad, at) = QConvDirect8x16FieldAvxVnni.TapSlot(shape, ky, tap);
+                        PackedFieldQuads[(quad * pairedBlocks + o / 8) * 32 + (o % 8) * 4 + at] = weights[((o * cin + c) * kh + ky) * kw + kx];
+                    }
         }
     }
 

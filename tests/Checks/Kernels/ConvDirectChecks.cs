@@ -35,6 +35,11 @@ public static class ConvDirectChecks
         new(1, 10, 40, 3, 20, 4, 2, 1, 1, 2, 0, 1, 1),                                // four kernel rows (24 taps), 20 channels: a half pair
         new(1, 14, 33, 3, 16, 3, 3, 1, 2, 2, 1, 2, 1, DilationHeight: 2),             // dilated kernel rows
         new(1, 6, 50, 2, 8, 2, 2, 1, 3),                                              // stride 3, no padding: the last groups' loads reach the input's end
+        // Its whole row quads read from the input, the 0-3 taps left per row packed into leftover quads:
+        new(1, 9, 45, 1, 16, 4, 7, 1, 2, 1, 3, 2, 3),                                 // 4 rows x 7 taps: three leftover quads, 23 output columns
+        new(1, 5, 23, 3, 8, 1, 1, 2, 2),                                              // 1x1 over RGB: no whole quad, only a leftover one
+        new(1, 4, 1, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1),                                  // one-pixel output rows, padding on both sides
+        new(1, 7, 17, 3, 16, 3, 3, 2, 2, 0, 0, 1, 1),                                 // odd width, padding only right and bottom
     ];
 
     private static void RunAll(Isa isa)
