@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -29,8 +28,6 @@ namespace EdgeAgent.Kernels;
 internal static unsafe class DepthwiseConvX86PairStrips
 {
     private const int MaxKernelHeight = 8;
-    // The KH quad rows of a strip aim at about half of a 32-48 KB L1D, leaving room for the weights and output.
-    private const int StripBudgetBytes = 20 * 1024;
 
     /// <summary>Shapes this kernel takes; the rest go to <see cref="DepthwiseConvX86Rows"/>.</summary>
     public static bool Handles(in WindowGeometry g, int channels) =>
@@ -38,91 +35,23 @@ internal static unsafe class DepthwiseConvX86PairStrips
         && g.DilationHeight == 1 && g.DilationWidth == 1
         && channels % 32 == 0 && channels / 32 <= DepthwiseConvX86Rows.MaxPhases;
 
-    /// <summary>Channels per strip: whole 32-channel blocks, as many as keep KH quad rows within <paramref name="budget"/> bytes.</summary>
-    internal static int StripChannels(int channels, int kh, int quadsPerRow, int budget)
+    public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged => DepthwiseConvX86QuadStrips.Run<T, Kernel>(a);
+
+    private readonly struct Kernel : IQuadStripKernel
     {
-        int perBlock = kh * quadsPerRow * 128;
-        int blocks = Math.Max(1, budget / perBlock);
-        return Math.Min(channels, blocks * 32);
-    }
+        public static DepthwiseX86Kernel Kind => DepthwiseX86Kernel.PairStrips;
+        public static int KernelWidth => 5;
+        // Pixel 2m reads quads m and m + 2.
+        public static int ExtraQuads => 2;
+        public static int QuadStep => 2;
+        public static int WeightRowBytes => 512;
 
-    public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged
-    {
-        ref readonly var g = ref a.Geometry;
-        int channels = a.Channels, blocks = channels / 32, kh = g.KernelHeight, taps = kh * 5;
-        int outWidth = g.OutputWidth, pairs = (outWidth + 1) / 2, quadsPerRow = pairs + 2;
-        int strip = StripChannels(channels, kh, quadsPerRow, StripBudgetBytes), stripBlocks = strip / 32;
-        int quadRowBytes = quadsPerRow * stripBlocks * 128;
-        bool flip = typeof(T) == typeof(sbyte);
-        int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
+        public static void PrepareWeights(in DepthwiseX86Scratch scratch, int kh, int blocks, int zp) =>
+            DepthwiseConvX86PairStrips.PrepareWeights(scratch, kh, blocks, zp);
 
-        int weightBytes = blocks * kh * 512;
-        // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
-        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.PairStrips, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, blocks));
-        byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, blocks, taps, channels, strip + (kh + 1) * quadRowBytes));
-        try
-        {
-            fixed (byte* raw = rented)
-            fixed (T* input = a.Input)
-            fixed (sbyte* weights = a.Weights)
-            fixed (int* bias = a.Bias)
-            fixed (float* scales = a.Scales)
-            fixed (T* output = a.Destination)
-            {
-                var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, taps, channels, ready is null ? null : ready.Start);
-                byte* zpRaw = scratch.Rest, padQuads = zpRaw + strip, quads = padQuads + quadRowBytes;
-
-                bool fits;
-                if (ready is null)
-                {
-                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                    PrepareWeights(scratch, kh, blocks, zpStored);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.PairStrips, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
-                // Quads past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
-                Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
-                // A padding row is the zero point everywhere; its weights' share is already in the bias.
-                Unsafe.InitBlockUnaligned(padQuads, (byte)zpStored, (uint)quadRowBytes);
-
-                byte** ring = stackalloc byte*[kh];
-                int* ringRow = stackalloc int[kh];
-                byte** rows = stackalloc byte*[kh];
-                var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
-                var builder = new QuadBuilder((byte*)input, g.InputWidth, channels, g.PadLeft, quadsPerRow, 2, zpRaw);
-                int rowBytes = outWidth * channels;
-
-                for (int c0 = 0; c0 < channels; c0 += strip)
-                {
-                    int sb = Math.Min(strip, channels - c0) / 32;
-                    for (int i = 0; i < kh; i++) { ring[i] = quads + i * quadRowBytes; ringRow[i] = -1; }
-                    for (int oy = a.RowStart; oy < a.RowEnd; oy++)
-                    {
-                        for (int ky = 0; ky < kh; ky++)
-                        {
-                            int iy = oy - g.PadTop + ky;
-                            if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padQuads; continue; }
-                            int s = iy % kh;
-                            if (ringRow[s] != iy)
-                            {
-                                builder.Build<T>(iy, c0, sb, ring[s]);
-                                ringRow[s] = iy;
-                            }
-                            rows[ky] = ring[s];
-                        }
-                        T* dst = output + oy * rowBytes + c0;
-                        var job = new Job(scratch.Weights + c0 / 32 * kh * 512, scratch.Bias + c0 / 32 * 128, scratch.Scales + c0 / 32 * 128, kh, sb, channels);
-                        if (fits) job.Row<T, DepthwiseConvX86Rows.SkipHighClamp>(rows, outWidth, dst, epilogue);
-                        else job.Row<T, DepthwiseConvX86Rows.ClampHigh>(rows, outWidth, dst, epilogue);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        public static void Row<T, TClamp>(byte* wq, byte* biasQ, byte* scaleQ, int kh, int sb, int channels, byte** rows, int outWidth,
+            T* dst, in DepthwiseConvX86Rows.Epilogue e) where T : unmanaged where TClamp : struct =>
+            new Job(wq, biasQ, scaleQ, kh, sb, channels).Row<T, TClamp>(rows, outWidth, dst, e);
     }
 
     /// <summary>

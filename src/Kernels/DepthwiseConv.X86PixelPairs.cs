@@ -40,7 +40,7 @@ internal static unsafe class DepthwiseConvX86PixelPairs
         ref readonly var g = ref a.Geometry;
         int channels = a.Channels, blocks = channels / 32, period = channels;
         int outWidth = g.OutputWidth, pairs = (outWidth + 1) / 2, rowBytes = outWidth * channels;
-        int strip = DepthwiseConvX86PairStrips.StripChannels(channels, 3, pairs, StripBudgetBytes);
+        int strip = DepthwiseConvX86QuadStrips.StripChannels(channels, 3, pairs, StripBudgetBytes);
         int quadBytes = pairs * (strip / 32) * 128;
         const int Ring = 3;
         bool flip = typeof(T) == typeof(sbyte);
