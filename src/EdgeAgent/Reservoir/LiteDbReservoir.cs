@@ -40,7 +40,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     private ILiteCollection<BsonDocument> _unlabelled = null!;
     private ILiteCollection<BsonDocument> _labelled = null!;
     private ILiteCollection<BsonDocument> _meta = null!;
-    // The documents a write reuses (under _dbGate): LiteDB serialises a document into its pages during Upsert
+    // The documents a write reuses (under _dbGate): LiteDB serialises a document into its pages during a write
     // and keeps no reference to it or its arrays, so only the scalar values are new per write.
     private readonly BsonDocument _sampleDocument = new();
     private readonly BsonDocument _metaDocument = new();
@@ -405,15 +405,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             doc["_id"] = pending.Slot;
             long count = InTransaction(doc, static (r, d) =>
             {
-                // Update, and insert only when the slot is empty: a full reservoir replaces, and LiteDB's Upsert costs
-                // ~1.5 KB more allocation per write than its Update.
-                bool inserted = false;
-                if (!r._unlabelled.Update(d))
-                {
-                    r._unlabelled.Insert(d);
-                    inserted = true;
-                }
-                long c = Interlocked.Read(ref r._unlabelledCount) + (inserted ? 1 : 0);
+                long c = Interlocked.Read(ref r._unlabelledCount) + (Put(r._unlabelled, d) ? 1 : 0);
                 r.SaveMeta(c);
                 return c;
             });
@@ -491,7 +483,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         doc["label"] = label;
         doc["heldOut"] = heldOut;
         doc["labelledAt"] = _time.GetUtcNow().UtcDateTime;
-        _labelled.Upsert(doc);
+        Put(_labelled, doc);
         Adjust(_perClass, label, +1);
         if (heldOut) Adjust(_heldOutPerClass, label, +1);
         SaveMeta(unlabelledCount);
@@ -519,7 +511,18 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         meta["unlabelled"] = unlabelledCount;
         meta["perClass"] = _perClassDocument;
         meta["heldOutPerClass"] = _heldOutDocument;
-        if (!_meta.Update(meta)) _meta.Insert(meta); // see WriteUnlabelled: cheaper than Upsert once it exists
+        Put(_meta, meta);
+    }
+
+    /// <summary>
+    /// LiteDB's Upsert done as Update, then Insert only when no document has that _id: the same outcome for ~1.5 KB
+    /// less allocation per write once the document exists (a full reservoir only replaces). True when it inserted.
+    /// </summary>
+    private static bool Put(ILiteCollection<BsonDocument> collection, BsonDocument document)
+    {
+        if (collection.Update(document)) return false;
+        collection.Insert(document);
+        return true;
     }
 
     private static BsonDocument ClassDocument(Dictionary<string, long> counts)
