@@ -32,6 +32,8 @@ internal unsafe struct QGemmTileOutput
     public Vector512<float> Scale512, Hi512;
     public Vector512<short> ZeroPoint512;
     public Vector512<byte> MinBytes512;
+    /// <summary>Whether the output zero point is 0 (every ReLU output), so the sinks may skip adding it.</summary>
+    public bool ZeroPointIsZero;
 
     /// <summary>
     /// Fills the per-panel fields for 16 full columns starting at <paramref name="n0"/>; the column terms are
@@ -63,6 +65,7 @@ internal unsafe struct QGemmTileOutput
         LdcBytes = job->Ldc;
         Hi = Vector256.Create((float)(job->Max - job->OutputZeroPoint));
         ZeroPoint = Vector256.Create((short)job->OutputZeroPoint);
+        ZeroPointIsZero = job->OutputZeroPoint == 0;
         MinBytes = Vector256.Create((byte)job->Min);
         Scale512 = Vector512.Create(Scale0, Scale1);
         Hi512 = Vector512.Create(Hi, Hi);

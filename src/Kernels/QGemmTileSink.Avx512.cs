@@ -40,9 +40,12 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> Bytes(QGemmTileOutput* o, Vector512<short> wx, Vector512<short> yz)
     {
-        var zp = o->ZeroPoint512;
-        wx = Avx512BW.AddSaturate(wx, zp);
-        yz = Avx512BW.AddSaturate(yz, zp);
+        if (!o->ZeroPointIsZero)
+        {
+            var zp = o->ZeroPoint512;
+            wx = Avx512BW.AddSaturate(wx, zp);
+            yz = Avx512BW.AddSaturate(yz, zp);
+        }
         Vector512<byte> b = (TSigned.Value, TUnclamped.Value) switch
         {
             (true, true) => Avx512BW.PackSignedSaturate(wx, yz).AsByte(),
@@ -59,7 +62,7 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTile
     {
         var w = Requantize(o, c0, c1);
         var p = Avx512BW.PackSignedSaturate(w, w);
-        Avx512F.ExtractVector128(Bytes(o, p, p), 0).Store(o->C + r * o->LdcBytes);
+        Bytes(o, p, p).GetLower().GetLower().Store(o->C + r * o->LdcBytes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,7 +72,7 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTile
         var b = Bytes(o, p, p);
         nint ldc = o->LdcBytes;
         byte* c = o->C + r * ldc;
-        Avx512F.ExtractVector128(b, 0).Store(c);
+        b.GetLower().GetLower().Store(c);
         Avx512F.ExtractVector128(b, 1).Store(c + ldc);
     }
 
@@ -82,7 +85,7 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTile
         var b = Bytes(o, wx, yz);
         nint ldc = o->LdcBytes;
         byte* c = o->C + r * ldc;
-        Avx512F.ExtractVector128(b, 0).Store(c);
+        b.GetLower().GetLower().Store(c);
         Avx512F.ExtractVector128(b, 1).Store(c + ldc);
         Avx512F.ExtractVector128(b, 2).Store(c + 2 * ldc);
         Avx512F.ExtractVector128(b, 3).Store(c + 3 * ldc);
