@@ -38,14 +38,18 @@ public static class Program
             for (int k = 0; k < embedding.Length; k++) embedding[k] = (float)random.NextDouble();
             var now = DateTimeOffset.UtcNow;
             reservoir.Offer(new ReservoirOffer(now.AddMilliseconds(-64), now, "1.0", 3, "normal", 0.9f), window, embedding);
-            reservoir.Flush();
+            // An unlabelled write carries no meta document: once it returned, its Algorithm R count is what a restart must
+            // recover at least (the fault test). A labelled one may keep nothing (class balance), so it is not reported.
+            bool wrote = reservoir.Flush() > 0;
+            long committed = reservoir.Seen;
             if (i % 3 == 0) reservoir.LabelLatest(classes[random.Next(classes.Length)]);
             if (!announced)
             {
                 Console.Out.WriteLine("ready");
-                Console.Out.Flush();
                 announced = true;
             }
+            if (wrote) Console.Out.WriteLine($"committed {committed}");
+            Console.Out.Flush();
         }
     }
 

@@ -12,10 +12,10 @@ namespace EdgeAgent.Daemon.Reservoir;
 /// most the write in flight. Writes of sampled windows happen on <see cref="RunWriterAsync"/>'s thread;
 /// <see cref="Offer"/> only decides and copies.
 /// Memory: LiteDB's page cache only grows (<see cref="CheckpointPages"/>), so the reservoir keeps what it reads
-/// small: the counts it needs at start-up travel in the <c>meta</c> document with every change (no scan of the
-/// samples), the write-ahead log is checkpointed every <see cref="CheckpointPages"/> pages (a checkpoint hands
-/// every cached page back to the cache's free list) and a full read (the learner's) reopens the database
-/// afterwards so the pages it cached go back to the GC.
+/// small: the counts it needs at start-up are in the <c>meta</c> document (no scan of the samples after a clean
+/// stop, see <see cref="SaveMeta"/>), the write-ahead log is checkpointed every <see cref="CheckpointPages"/> pages
+/// (a checkpoint hands every cached page back to the cache's free list) and a full read (the learner's) reopens the
+/// database afterwards so the pages it cached go back to the GC.
 /// </summary>
 public sealed class LiteDbReservoir : IReservoir, IDisposable
 {
@@ -182,7 +182,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         if (Volatile.Read(ref _quotaReached) && slot >= Interlocked.Read(ref _unlabelledCount)) { Interlocked.Increment(ref _dropped); return; }
         var pending = _pending.TryRent(window.Length, embedding.Length);
         if (pending is null) { Interlocked.Increment(ref _dropped); return; } // the writer is behind by the whole budget
-        pending.Fill((int)slot, Interlocked.Increment(ref _nextSid), offer, window, embedding, _time.GetUtcNow());
+        pending.Fill((int)slot, Interlocked.Increment(ref _nextSid), n, offer, window, embedding, _time.GetUtcNow());
         if (!_writes.Writer.TryWrite(pending)) _pending.Return(pending); // the channel is completed: disposing
     }
 
@@ -231,7 +231,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         {
             if (_latestOffer is not { } offer) throw new InvalidOperationException("no window has been inferred yet; nothing to label");
             sample = new PendingSample(_latestWindow.Length, _latestEmbedding.Length);
-            sample.Fill(-1, Interlocked.Increment(ref _nextSid), offer, _latestWindow, _latestEmbedding, _time.GetUtcNow());
+            sample.Fill(-1, Interlocked.Increment(ref _nextSid), Interlocked.Read(ref _seen), offer, _latestWindow, _latestEmbedding, _time.GetUtcNow());
         }
         lock (_dbGate)
         {
@@ -262,7 +262,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 InTransaction(labelled, static (r, doc) =>
                 {
                     r._labelled.Update(doc);
-                    r.SaveMeta(Interlocked.Read(ref r._unlabelledCount));
+                    r.SaveMeta(closing: false);
                     return true;
                 });
                 Interlocked.Increment(ref _labelsAdded);
@@ -278,7 +278,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             {
                 r._unlabelled.Delete(s.Doc["_id"]);
                 s.Doc.Remove("_id");
-                r.InsertLabelledInTransaction(s.Doc, s.Label, Interlocked.Read(ref r._unlabelledCount) - 1);
+                r.InsertLabelledInTransaction(s.Doc, s.Label);
                 return true;
             });
             slots[slot] = 0;
@@ -333,7 +333,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         lock (_dbGate)
         {
             var meta = _meta.FindById("state");
-            long nextSid = meta?["nextSid"].AsInt64 ?? 0;
+            // The state in memory is what the next writes build on (the meta document is complete only after a close).
+            long nextSid = Interlocked.Read(ref _nextSid);
             var sids = new HashSet<long>();
             long unlabelled = 0;
             foreach (var doc in _unlabelled.FindAll())
@@ -358,21 +359,27 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
                 problems.Add($"labelled: {counts.Values.Sum()} samples exceed the capacity of {_settings.LabelledCapacity}");
             if (meta is not null && meta["schema"].AsInt32 != SchemaVersion)
                 problems.Add($"meta: schema {meta["schema"]} is not {SchemaVersion}");
-            // The counts a start-up reads instead of the samples (written in each change's transaction).
-            if (meta is not null && meta["unlabelled"].IsNumber && meta["unlabelled"].AsInt64 != unlabelled)
-                problems.Add($"meta: records {meta["unlabelled"].AsInt64} unlabelled samples, the collection holds {unlabelled}");
-            if (meta is not null && meta["perClass"].IsDocument)
-            {
-                var recorded = meta["perClass"].AsDocument;
-                foreach (var label in recorded.Keys.Union(counts.Keys).Order(StringComparer.Ordinal))
-                {
-                    long stored = counts.GetValueOrDefault(label), claimed = recorded.TryGetValue(label, out var v) ? v.AsInt64 : 0;
-                    if (stored != claimed) problems.Add($"meta: records {claimed} labelled samples of '{label}', the collection holds {stored}");
-                }
-            }
+            if (meta is null) problems.Add("meta: no state document (every open writes one)");
+            else if (meta["nextSid"].AsInt64 > nextSid || meta["seen"].AsInt64 > Interlocked.Read(ref _seen))
+                problems.Add($"meta: records next id {meta["nextSid"]} and {meta["seen"]} windows seen, ahead of the open reservoir's {nextSid} and {Interlocked.Read(ref _seen)}");
+            long counted = Interlocked.Read(ref _unlabelledCount);
+            if (counted != unlabelled) problems.Add($"state: counts {counted} unlabelled samples, the collection holds {unlabelled}");
+            // Per-class counts: the meta document's (written in every labelled change's transaction) and the open
+            // reservoir's must both be what the collection holds.
+            if (meta is not null && meta["perClass"].IsDocument) CompareClassCounts("meta", meta["perClass"].AsDocument.ToDictionary(p => p.Key, p => p.Value.AsInt64), counts, problems);
+            CompareClassCounts("state", _perClass, counts, problems);
             DropCache(collect: true); // the scan cached every sample's pages
         }
         return problems;
+    }
+
+    private static void CompareClassCounts(string source, IReadOnlyDictionary<string, long> recorded, Dictionary<string, long> counts, List<string> problems)
+    {
+        foreach (var label in recorded.Keys.Union(counts.Keys).Order(StringComparer.Ordinal))
+        {
+            long stored = counts.GetValueOrDefault(label), claimed = recorded.GetValueOrDefault(label);
+            if (stored != claimed) problems.Add($"{source}: records {claimed} labelled samples of '{label}', the collection holds {stored}");
+        }
     }
 
     private static void CheckSample(BsonDocument doc, string where, List<string> problems, HashSet<long> sids, long nextSid)
@@ -403,12 +410,10 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             var doc = FillSampleDocument(pending);
             doc["_id"] = pending.Slot;
-            long count = InTransaction(doc, static (r, d) =>
-            {
-                long c = Interlocked.Read(ref r._unlabelledCount) + (Put(r._unlabelled, d) ? 1 : 0);
-                r.SaveMeta(c);
-                return c;
-            });
+            // No meta write: the sample carries its sid and Algorithm R count, which is what a start-up after a crash
+            // recovers the state from (see SaveMeta). The meta document's update was ~9 KB of LiteDB's allocation
+            // (a second collection's snapshot, index search and page) of the ~38 KB that a stored window cost.
+            long count = InTransaction(doc, static (r, d) => Interlocked.Read(ref r._unlabelledCount) + (Put(r._unlabelled, d) ? 1 : 0));
             Interlocked.Exchange(ref _unlabelledCount, count);
             if (_slotSids is { } slots)
             {
@@ -441,7 +446,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     {
         InTransaction((Doc: doc, Label: label), static (r, s) =>
         {
-            r.InsertLabelledInTransaction(s.Doc, s.Label, Interlocked.Read(ref r._unlabelledCount));
+            r.InsertLabelledInTransaction(s.Doc, s.Label);
             return true;
         });
         Interlocked.Increment(ref _labelsAdded);
@@ -454,7 +459,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     /// sample of the largest class replaces a random sample of its own class with probability m_c / n_c, so
     /// rare classes are never crowded out by common ones. The held-out share is kept per class.
     /// </summary>
-    private void InsertLabelledInTransaction(BsonDocument doc, string label, long unlabelledCount)
+    private void InsertLabelledInTransaction(BsonDocument doc, string label)
     {
         long total = _perClass.Values.Sum();
         bool full = total >= _settings.LabelledCapacity || (_quotaReached && total > 0);
@@ -486,14 +491,20 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         Put(_labelled, doc);
         Adjust(_perClass, label, +1);
         if (heldOut) Adjust(_heldOutPerClass, label, +1);
-        SaveMeta(unlabelledCount);
+        SaveMeta(closing: false);
     }
 
     /// <summary>
-    /// The reservoir's state in the same transaction as the change it follows, so that a start-up reads one
-    /// document instead of every sample: the Algorithm R count, the next sample id and the per-class counts.
+    /// The reservoir's state (Algorithm R count, next sample id, per-class counts), written in the transaction of every
+    /// labelled change (rare: a command or a label rule) but not of the unlabelled writes (the steady-state ones). A
+    /// complete document, with the unlabelled count, is written by a clean close (<paramref name="closing"/>) and read
+    /// by the next start-up instead of the samples; while the reservoir is open its meta document has no unlabelled
+    /// count, so a start-up after a crash sees that and recovers the state from the samples themselves (their sids,
+    /// the Algorithm R count each was stored at, the labels): what a kill -9 can lose is the sample in flight, as when
+    /// the state was written with every sample. A daemon from before this (which read the count when present and
+    /// otherwise scanned) reads both forms correctly.
     /// </summary>
-    private void SaveMeta(long unlabelledCount)
+    private void SaveMeta(bool closing)
     {
         if (_classDocumentsStale)
         {
@@ -508,7 +519,8 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         meta["nextSid"] = Interlocked.Read(ref _nextSid);
         meta["capacity"] = _settings.Capacity;
         meta["labelledCapacity"] = _settings.LabelledCapacity;
-        meta["unlabelled"] = unlabelledCount;
+        if (closing) meta["unlabelled"] = Interlocked.Read(ref _unlabelledCount);
+        else meta.Remove("unlabelled");
         meta["perClass"] = _perClassDocument;
         meta["heldOutPerClass"] = _heldOutDocument;
         Put(_meta, meta);
@@ -564,10 +576,15 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         foreach (var (label, count) in meta["heldOutPerClass"].AsDocument) Adjust(_heldOutPerClass, label, count.AsInt64);
     }
 
-    /// <summary>Reads the state; true when the meta document held it, false when the samples had to be scanned.</summary>
+    /// <summary>
+    /// Reads the state, then marks the reservoir open (<see cref="SaveMeta"/>); true when the meta document held the
+    /// state (a clean close, a new reservoir), false when the samples had to be scanned (a crash, or a database of a
+    /// daemon that kept only counters in meta).
+    /// </summary>
     private bool LoadState()
     {
         var meta = _meta.FindById("state");
+        bool complete = false;
         if (meta is not null)
         {
             if (meta["schema"].AsInt32 != SchemaVersion)
@@ -578,35 +595,49 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             {
                 _unlabelledCount = meta["unlabelled"].AsInt64;
                 LoadClassCounts(meta);
-                CheckQuota();
-                return true;
+                complete = true;
             }
         }
-        else if (_unlabelled.Count() == 0 && _labelled.Count() == 0)
+        else complete = _unlabelled.Count() == 0 && _labelled.Count() == 0; // a new reservoir
+        if (!complete) RecoverFromSamples();
+        // Open from here on: until the close writes it complete again, the meta document tells a start-up to recover.
+        InTransaction(0, static (r, _) =>
         {
-            CheckQuota();
-            return true; // a new reservoir
-        }
-        // Written by a daemon that kept only the counters in meta: count the samples once (the next write stores them).
-        long maxSid = 0;
+            r.SaveMeta(closing: false);
+            return true;
+        });
+        CheckQuota();
+        return complete;
+    }
+
+    /// <summary>
+    /// The state as the samples record it, for a reservoir that was not closed cleanly: the counts, the largest sample
+    /// id and the largest Algorithm R count a sample was stored at (the last write's), each at least what the meta
+    /// document last recorded (a labelled change's, or the open's).
+    /// </summary>
+    private void RecoverFromSamples()
+    {
+        long maxSid = 0, maxSeen = 0;
         _unlabelledCount = 0;
-        foreach (var doc in _unlabelled.Query().Select("{ sid: $.sid }").ToEnumerable())
+        _perClass.Clear();
+        _heldOutPerClass.Clear();
+        foreach (var doc in _unlabelled.Query().Select("{ sid: $.sid, seen: $.seen }").ToEnumerable())
         {
             _unlabelledCount++;
             maxSid = Math.Max(maxSid, doc["sid"].AsInt64);
+            if (doc["seen"].IsNumber) maxSeen = Math.Max(maxSeen, doc["seen"].AsInt64);
         }
-        foreach (var doc in _labelled.Query().Select("{ sid: $._id, label: $.label, heldOut: $.heldOut }").ToEnumerable())
+        foreach (var doc in _labelled.Query().Select("{ sid: $._id, seen: $.seen, label: $.label, heldOut: $.heldOut }").ToEnumerable())
         {
             maxSid = Math.Max(maxSid, doc["sid"].AsInt64);
+            if (doc["seen"].IsNumber) maxSeen = Math.Max(maxSeen, doc["seen"].AsInt64);
             string label = doc["label"].AsString;
             Adjust(_perClass, label, 1);
             if (doc["heldOut"].AsBoolean) Adjust(_heldOutPerClass, label, 1);
         }
-        // A crash between a sample write and... there is none (one transaction), but ids must never be reused.
+        // Ids are never reused, and the count of windows offered never goes back.
         _nextSid = Math.Max(_nextSid, maxSid);
-        _seen = Math.Max(_seen, _unlabelledCount);
-        CheckQuota();
-        return false;
+        _seen = Math.Max(Math.Max(_seen, maxSeen), _unlabelledCount);
     }
 
     private void CheckQuota()
@@ -649,6 +680,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
     private static BsonDocument ToDocument(PendingSample s) => new()
     {
         ["sid"] = s.Sid,
+        ["seen"] = s.Seen,
         ["start"] = s.Offer.WindowStart.UtcDateTime,
         ["end"] = s.Offer.WindowEnd.UtcDateTime,
         ["stored"] = s.StoredAt.UtcDateTime,
@@ -685,6 +717,7 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             doc[EmbeddingTypeField] = BsonValue.Null;
         }
         doc["sid"] = s.Sid;
+        doc["seen"] = s.Seen;
         doc["start"] = s.Offer.WindowStart.UtcDateTime;
         doc["end"] = s.Offer.WindowEnd.UtcDateTime;
         doc["stored"] = s.StoredAt.UtcDateTime;
@@ -741,6 +774,12 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
             _disposed = true;
             try
             {
+                // Complete: the next start-up reads this document instead of the samples.
+                InTransaction(0, static (r, _) =>
+                {
+                    r.SaveMeta(closing: true);
+                    return true;
+                });
                 _db.Checkpoint();
             }
             finally

@@ -10,10 +10,12 @@ internal sealed class PendingSample(int windowLength, int embeddingLength)
     public float[] Embedding { get; } = new float[embeddingLength];
     public int Slot { get; private set; }
     public long Sid { get; private set; }
+    /// <summary>Windows the reservoir had been offered when this one was (Algorithm R's n): stored with the sample.</summary>
+    public long Seen { get; private set; }
     public ReservoirOffer Offer { get; private set; }
     public DateTimeOffset StoredAt { get; private set; }
 
-    public void Fill(int slot, long sid, in ReservoirOffer offer, ReadOnlySpan<float> window, ReadOnlySpan<float> embedding, DateTimeOffset storedAt)
+    public void Fill(int slot, long sid, long seen, in ReservoirOffer offer, ReadOnlySpan<float> window, ReadOnlySpan<float> embedding, DateTimeOffset storedAt)
     {
         if (window.Length != Window.Length || embedding.Length != Embedding.Length)
             throw new ArgumentException($"pending sample holds {Window.Length} window and {Embedding.Length} embedding values, got {window.Length} and {embedding.Length}");
@@ -21,6 +23,7 @@ internal sealed class PendingSample(int windowLength, int embeddingLength)
         embedding.CopyTo(Embedding);
         Slot = slot;
         Sid = sid;
+        Seen = seen;
         Offer = offer;
         StoredAt = storedAt;
     }

@@ -51,6 +51,13 @@ public sealed class FaultChild : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>What the child wrote to standard output after "ready", up to its end (call after <see cref="Kill"/>).</summary>
+    public string[] RemainingOutput()
+    {
+        if (!_process.HasExited) throw new InvalidOperationException("the child is still running: kill it first");
+        return _process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     public void Dispose()
     {
         Kill();
