@@ -63,10 +63,17 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         if (typeof(T) == typeof(byte))
         {
             if (floatClamp) Run<T, No, Yes>(a);
-            else Run<T, No, No>(a);
+            else if (a.Conv.FieldQuads == 7 && RowQuads(a.Conv.Shape) == 2) Run<T, No, No, Yes>(a);
+            else Run<T, No, No, No>(a);
         }
         else if (floatClamp) Run<T, Yes, Yes>(a);
         else Run<T, Yes, No>(a);
+    }
+
+    private static void Run<T, TSigned, TFloatClamp>(in QConvDirectArgs<T> a) where T : unmanaged where TSigned : struct, IFlag where TFloatClamp : struct, IFlag
+    {
+        if (a.Conv.FieldQuads == 7 && RowQuads(a.Conv.Shape) == 2) Run<T, TSigned, TFloatClamp, Yes>(a);
+        else Run<T, TSigned, TFloatClamp, No>(a);
     }
 
     /// <summary>
@@ -92,7 +99,8 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<T, TSigned, TFloatClamp>(in QConvDirectArgs<T> a) where T : unmanaged where TSigned : struct, IFlag where TFloatClamp : struct, IFlag
+    private static void Run<T, TSigned, TFloatClamp, TRgb3x3>(in QConvDirectArgs<T> a) where T : unmanaged where TSigned : struct, IFlag
+        where TFloatClamp : struct, IFlag where TRgb3x3 : struct, IFlag
     {
         var conv = a.Conv;
         var s = conv.Shape;
@@ -217,7 +225,7 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
                             bool full = count == Pixels && p * 16 + 16 <= cout;
                             o->C = full ? (byte*)(pixelOut + p * 16) : tail;
                             o->LdcBytes = full ? cout : 16;
-                            Tile<TSigned, TFloatClamp>(src, offsets, directQuads, pixelStep, groupLeft, leftoverQuads, weights + p * 64, pairs * 64, o, flip);
+                            Tile<TSigned, TFloatClamp, TRgb3x3>(src, offsets, directQuads, pixelStep, groupLeft, leftoverQuads, weights + p * 64, pairs * 64, o, flip);
                             if (!full)
                             {
                                 int columns = Math.Min(16, cout - p * 16);
@@ -309,51 +317,36 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     /// weights of the two 8-channel blocks are loaded once per quad and serve all eight pixels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TSigned, TFloatClamp>(byte* src, nint* offsets, int directQuads, nint pixelStep, byte* left, int leftoverQuads,
-        sbyte* w, int wStep, FieldOutput* o, Vector256<byte> flip) where TSigned : struct, IFlag where TFloatClamp : struct, IFlag
+    private static void Tile<TSigned, TFloatClamp, TRgb3x3>(byte* src, nint* offsets, int directQuads, nint pixelStep, byte* left, int leftoverQuads,
+        sbyte* w, int wStep, FieldOutput* o, Vector256<byte> flip) where TSigned : struct, IFlag where TFloatClamp : struct, IFlag where TRgb3x3 : struct, IFlag
     {
         bool signed = TSigned.Value;
         Vector256<int> c00 = o->Start0, c01 = o->Start1;
         Vector256<int> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
         Vector256<int> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
         nint ps = pixelStep, ps3 = 3 * pixelStep;
-        for (int q = 0; q < directQuads; q++, w += wStep)
+        // RGB 3x3 (the stem): the six whole quads unrolled, without the loop's counter, offset index and reloads.
+        if (TRgb3x3.Value)
         {
-            var w0 = Vector256.Load(w);
-            var w1 = Vector256.Load(w + 32);
-            byte* x0 = src + offsets[q], x3 = x0 + ps3;
-            var x = Vector256.Create(*(int*)x0).AsByte();
-            if (signed) x ^= flip;
-            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
-            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps)).AsByte();
-            if (signed) x ^= flip;
-            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
-            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps * 2)).AsByte();
-            if (signed) x ^= flip;
-            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
-            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-            x = Vector256.Create(*(int*)x3).AsByte();
-            if (signed) x ^= flip;
-            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
-            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps * 4)).AsByte();
-            if (signed) x ^= flip;
-            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
-            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps * 2)).AsByte();
-            if (signed) x ^= flip;
-            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
-            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps3)).AsByte();
-            if (signed) x ^= flip;
-            c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
-            c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps * 4)).AsByte();
-            if (signed) x ^= flip;
-            c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
-            c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
+            Direct<TSigned>(src + offsets[0], pixelStep, w, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[1], pixelStep, w + wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[2], pixelStep, w + 2 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[3], pixelStep, w + 3 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[4], pixelStep, w + 4 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[5], pixelStep, w + 5 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            w += 6 * wStep;
+        }
+        else
+        {
+            for (int q = 0; q < directQuads; q++, w += wStep)
+                Direct<TSigned>(src + offsets[q], pixelStep, w, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                    ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
         }
         // Leftover quads are already flipped.
         byte* f = left;
@@ -388,6 +381,51 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         }
         Rows4<TSigned, TFloatClamp>(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
         Rows4<TSigned, TFloatClamp>(o, 4, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>One whole quad of the eight pixels (pixel p at <paramref name="x0"/> + p·<paramref name="ps"/>) into the 16 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Direct<TSigned>(byte* x0, nint ps, sbyte* w, Vector256<byte> flip,
+        ref Vector256<int> c00, ref Vector256<int> c01, ref Vector256<int> c10, ref Vector256<int> c11, ref Vector256<int> c20, ref Vector256<int> c21,
+        ref Vector256<int> c30, ref Vector256<int> c31, ref Vector256<int> c40, ref Vector256<int> c41, ref Vector256<int> c50, ref Vector256<int> c51,
+        ref Vector256<int> c60, ref Vector256<int> c61, ref Vector256<int> c70, ref Vector256<int> c71) where TSigned : struct, IFlag
+    {
+        bool signed = TSigned.Value;
+        var w0 = Vector256.Load(w);
+        var w1 = Vector256.Load(w + 32);
+        byte* x3 = x0 + 3 * ps;
+        var x = Vector256.Create(*(int*)x0).AsByte();
+        if (signed) x ^= flip;
+        c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+        c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps)).AsByte();
+        if (signed) x ^= flip;
+        c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+        c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps * 2)).AsByte();
+        if (signed) x ^= flip;
+        c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+        c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+        x = Vector256.Create(*(int*)x3).AsByte();
+        if (signed) x ^= flip;
+        c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+        c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps * 4)).AsByte();
+        if (signed) x ^= flip;
+        c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
+        c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 2)).AsByte();
+        if (signed) x ^= flip;
+        c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
+        c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 3)).AsByte();
+        if (signed) x ^= flip;
+        c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
+        c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 4)).AsByte();
+        if (signed) x ^= flip;
+        c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
+        c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
     }
 
     /// <summary>
