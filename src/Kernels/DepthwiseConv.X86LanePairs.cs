@@ -69,14 +69,8 @@ internal static unsafe class DepthwiseConvX86LanePairs
                 var scratch = new DepthwiseX86Scratch(raw, weightBytes, units, 0, 0, ready is null ? null : ready.Start);
                 byte* zpRaw = scratch.Rest, padQuads = zpRaw + zpStripBytes, quads = padQuads + quadRowBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    Prepare(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales, scratch);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.LanePairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, DepthwiseX86Kernel.LanePairs, zpStored, scratch, weights, taps, bias, scales,
+                    new Preparation(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales));
                 // Pixels past the row's ends read this instead of the input: XOR-ed like an input byte it is the stored zero point.
                 Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)channels);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
@@ -121,6 +115,14 @@ internal static unsafe class DepthwiseConvX86LanePairs
     /// taps (w0, w1, w2, 0) or (0, w0, w1, w2) in both lanes (taps past KW are zero). Then, per unit, the bias less
     /// zp * sum(w) and the scales, both in accumulator order (dword group v, both lanes).
     /// </summary>
+    /// <summary>Reads the weights, bias and scales directly (no period copies: a unit is whole channels).</summary>
+    private readonly struct Preparation(sbyte* weights, int kh, int kw, int channels, int zp, int* bias, bool noBias, float* scales) : IDepthwiseX86Preparation
+    {
+        public bool Expands => false;
+        public void Prepare(in DepthwiseX86Scratch scratch) =>
+            DepthwiseConvX86LanePairs.Prepare(weights, kh, kw, channels, zp, bias, noBias, scales, scratch);
+    }
+
     private static void Prepare(sbyte* weights, int kh, int kw, int channels, int zp, int* bias, bool noBias,
         float* scales, in DepthwiseX86Scratch scratch)
     {
