@@ -48,16 +48,14 @@ internal static unsafe class DepthwiseConvX86LanePairs
         // Pairs 0 .. 2 columns - 1 are read; built two at a time.
         int builtPairs = 2 * columns;
         int planeBytes = builtPairs * 16, unitBytes = 4 * planeBytes, quadRowBytes = DepthwiseX86Scratch.Align(units * unitBytes);
-        // The last build reads pixel 2 (builtPairs - 1) + 3.
-        int paddedPixels = Math.Max(g.PadLeft + g.InputWidth, 2 * builtPairs + 2);
-        int slotBytes = DepthwiseX86Scratch.Align(paddedPixels * channels);
+        int zpStripBytes = DepthwiseX86Scratch.Align(channels);
         bool flip = typeof(T) == typeof(sbyte);
         int zpStored = a.InputZeroPoint + (flip ? 128 : 0);
 
         int weightBytes = units * kh * 256;
         // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
         DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.LanePairs, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, units));
-        int rest = slotBytes + (kh + 1) * quadRowBytes;
+        int rest = zpStripBytes + (kh + 1) * quadRowBytes;
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, units, 0, 0, rest));
         try
         {
@@ -69,16 +67,12 @@ internal static unsafe class DepthwiseConvX86LanePairs
             fixed (T* output = a.Destination)
             {
                 var scratch = new DepthwiseX86Scratch(raw, weightBytes, units, 0, 0, ready is null ? null : ready.Start);
-                byte* slot = scratch.Rest, padQuads = slot + slotBytes, quads = padQuads + quadRowBytes;
+                byte* zpRaw = scratch.Rest, padQuads = zpRaw + zpStripBytes, quads = padQuads + quadRowBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    Prepare(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales, scratch);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.LanePairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, DepthwiseX86Kernel.LanePairs, zpStored, scratch, weights, taps, bias, scales,
+                    new Preparation(weights, kh, kw, channels, zpStored, bias, a.Bias.IsEmpty, scales));
+                // Pixels past the row's ends read this instead of the input: XOR-ed like an input byte it is the stored zero point.
+                Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)channels);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuads, (byte)zpStored, (uint)quadRowBytes);
                 Span<int> slotRow = stackalloc int[kh];
@@ -86,6 +80,7 @@ internal static unsafe class DepthwiseConvX86LanePairs
                 byte** rows = stackalloc byte*[kh];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 int inRowBytes = g.InputWidth * channels;
+                var builder = new QuadBuilder(g.InputWidth, channels, g.PadLeft, units, builtPairs, planeBytes, unitBytes, zpRaw);
                 var job = new Job(scratch.Weights, scratch.Bias, scratch.Scales, units, unitBytes, kh, outWidth, channels);
 
                 for (int oy = a.RowStart; oy < a.RowEnd; oy++)
@@ -98,8 +93,7 @@ internal static unsafe class DepthwiseConvX86LanePairs
                         byte* quadRow = quads + s * quadRowBytes;
                         if (slotRow[s] != iy)
                         {
-                            DepthwiseConvX86Rows.FillSlot(slot, (byte*)(input + iy * inRowBytes), g.InputWidth, channels, g.PadLeft, 1, slotBytes, slotBytes, (byte)zpStored, flip);
-                            BuildQuads(slot, channels, units, builtPairs, planeBytes, unitBytes, quadRow);
+                            builder.Build<T>((byte*)(input + iy * inRowBytes), quadRow);
                             slotRow[s] = iy;
                         }
                         rows[ky] = quadRow;
@@ -121,6 +115,14 @@ internal static unsafe class DepthwiseConvX86LanePairs
     /// taps (w0, w1, w2, 0) or (0, w0, w1, w2) in both lanes (taps past KW are zero). Then, per unit, the bias less
     /// zp * sum(w) and the scales, both in accumulator order (dword group v, both lanes).
     /// </summary>
+    /// <summary>Reads the weights, bias and scales directly (no period copies: a unit is whole channels).</summary>
+    private readonly struct Preparation(sbyte* weights, int kh, int kw, int channels, int zp, int* bias, bool noBias, float* scales) : IDepthwiseX86Preparation
+    {
+        public bool Expands => false;
+        public void Prepare(in DepthwiseX86Scratch scratch) =>
+            DepthwiseConvX86LanePairs.Prepare(weights, kh, kw, channels, zp, bias, noBias, scales, scratch);
+    }
+
     private static void Prepare(sbyte* weights, int kh, int kw, int channels, int zp, int* bias, bool noBias,
         float* scales, in DepthwiseX86Scratch scratch)
     {
@@ -170,27 +172,66 @@ internal static unsafe class DepthwiseConvX86LanePairs
     }
 
     /// <summary>
-    /// One padded input row to its quad row: for unit u, dword group v and pixel pair p, the 16 bytes of quads
-    /// (x[2p], x[2p + 1], x[2p + 2], x[2p + 3]) of channels 16 u + 4 v .. + 3; two pairs per step, one per lane.
+    /// Builds an input row's quad row straight from the input (no padded copy of the row): for unit u, dword group v
+    /// and pixel pair p, the 16 bytes of quads (x[2p], x[2p + 1], x[2p + 2], x[2p + 3]) of channels 16 u + 4 v .. + 3,
+    /// in padded pixels; two pairs per step, one per lane. Pixels outside the row read a strip of the raw zero point.
     /// </summary>
-    private static void BuildQuads(byte* slot, int channels, int units, int pairs, int planeBytes, int unitBytes, byte* quadRow)
+    private readonly struct QuadBuilder(int width, int channels, int padLeft, int units, int pairs, int planeBytes, int unitBytes, byte* zpRaw)
     {
-        int c = channels;
-        for (int u = 0; u < units; u++)
+        public void Build<T>(byte* row, byte* quadRow) where T : unmanaged
         {
-            byte* plane = quadRow + u * unitBytes;
-            for (int p = 0; p < pairs; p += 2)
+            int c = channels;
+            for (int u = 0; u < units; u++)
             {
-                // Lane 0: pixels 2p .. 2p + 3; lane 1: pixels 2p + 2 .. 2p + 5.
-                byte* x = slot + 2 * p * c + u * 16;
-                Vector128<byte> x0 = Sse2.LoadVector128(x), x1 = Sse2.LoadVector128(x + c), x2 = Sse2.LoadVector128(x + 2 * c);
-                Vector128<byte> x3 = Sse2.LoadVector128(x + 3 * c), x4 = Sse2.LoadVector128(x + 4 * c), x5 = Sse2.LoadVector128(x + 5 * c);
-                DepthwiseConvX86Rows.Quads(Vector256.Create(x0, x2), Vector256.Create(x1, x3), Vector256.Create(x2, x4), Vector256.Create(x3, x5),
-                    out var q0, out var q1, out var q2, out var q3);
-                byte* d = plane + p * 16;
-                Avx.Store(d, q0); Avx.Store(d + planeBytes, q1); Avx.Store(d + 2 * planeBytes, q2); Avx.Store(d + 3 * planeBytes, q3);
+                byte* plane = quadRow + u * unitBytes;
+                for (int p = 0; p < pairs; p += 2)
+                {
+                    // Lane 0: padded pixels 2p .. 2p + 3; lane 1: 2p + 2 .. 2p + 5.
+                    int ix = 2 * p - padLeft;
+                    Vector256<byte> a, b, cc, d;
+                    if (ix >= 0 && ix + 5 < width)
+                    {
+                        byte* x = row + ix * c + u * 16;
+                        if (c == 16)
+                        {
+                            // One unit: a 32-byte load is two neighbouring pixels, so the lanes come from three loads.
+                            Vector256<byte> x01 = Avx.LoadVector256(x), x23 = Avx.LoadVector256(x + 32), x45 = Avx.LoadVector256(x + 64);
+                            a = Avx2.Permute2x128(x01, x23, 0x20);
+                            b = Avx2.Permute2x128(x01, x23, 0x31);
+                            cc = Avx2.Permute2x128(x23, x45, 0x20);
+                            d = Avx2.Permute2x128(x23, x45, 0x31);
+                        }
+                        else
+                        {
+                            Vector128<byte> x0 = Sse2.LoadVector128(x), x1 = Sse2.LoadVector128(x + c), x2 = Sse2.LoadVector128(x + 2 * c);
+                            Vector128<byte> x3 = Sse2.LoadVector128(x + 3 * c), x4 = Sse2.LoadVector128(x + 4 * c), x5 = Sse2.LoadVector128(x + 5 * c);
+                            a = Vector256.Create(x0, x2); b = Vector256.Create(x1, x3); cc = Vector256.Create(x2, x4); d = Vector256.Create(x3, x5);
+                        }
+                    }
+                    else
+                    {
+                        int o = u * 16;
+                        Vector128<byte> x0 = Sse2.LoadVector128(Pixel(row, ix) + o), x1 = Sse2.LoadVector128(Pixel(row, ix + 1) + o);
+                        Vector128<byte> x2 = Sse2.LoadVector128(Pixel(row, ix + 2) + o), x3 = Sse2.LoadVector128(Pixel(row, ix + 3) + o);
+                        Vector128<byte> x4 = Sse2.LoadVector128(Pixel(row, ix + 4) + o), x5 = Sse2.LoadVector128(Pixel(row, ix + 5) + o);
+                        a = Vector256.Create(x0, x2); b = Vector256.Create(x1, x3); cc = Vector256.Create(x2, x4); d = Vector256.Create(x3, x5);
+                    }
+                    if (typeof(T) == typeof(sbyte))
+                    {
+                        // s8 inputs are stored as x + 128 (the weights' zp * sum(w) is taken with that zero point).
+                        Vector256<byte> m = Vector256.Create((byte)0x80);
+                        a = Avx2.Xor(a, m); b = Avx2.Xor(b, m); cc = Avx2.Xor(cc, m); d = Avx2.Xor(d, m);
+                    }
+                    DepthwiseConvX86Rows.Quads(a, b, cc, d, out var q0, out var q1, out var q2, out var q3);
+                    byte* dq = plane + p * 16;
+                    Avx.Store(dq, q0); Avx.Store(dq + planeBytes, q1); Avx.Store(dq + 2 * planeBytes, q2); Avx.Store(dq + 3 * planeBytes, q3);
+                }
             }
         }
+
+        /// <summary>Input pixel ix of the row, or (outside the row) the strip of raw zero-point bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private byte* Pixel(byte* row, int ix) => (uint)ix < (uint)width ? row + ix * channels : zpRaw;
     }
 
     private static readonly bool TwoColumns = Avx512F.VL.IsSupported;

@@ -105,6 +105,11 @@ internal static unsafe class DepthwiseConvX86PairStrips
         public void Build<T>(int iy, int c0, int sb, byte* quad) where T : unmanaged
         {
             byte* row = input + (long)iy * width * channels + c0;
+            if (step == 2)
+            {
+                BuildOverlapping<T>(row, sb, quad);
+                return;
+            }
             int c = channels;
             for (int m = 0; m < quadsPerRow; m++)
             {
@@ -122,6 +127,56 @@ internal static unsafe class DepthwiseConvX86PairStrips
                         Interleave<T>(p0 + o, p1 + o, p2 + o, p3 + o, quad);
                 }
             }
+        }
+
+        /// <summary>
+        /// Step 2: quads m and m + 1 share the pixel pair 2m + 2, 2m + 3, so each pair's bytes are interleaved to words
+        /// once (2 unpacks) and every quad is two word unpacks of neighbouring pairs: per quad 2 loads and 6 unpacks
+        /// instead of 4 loads and 8, the same bytes as <see cref="DepthwiseConvX86Rows.Quads"/>.
+        /// </summary>
+        private void BuildOverlapping<T>(byte* row, int sb, byte* quad) where T : unmanaged
+        {
+            int stride = sb * 128;
+            for (int b = 0, o = 0; b < sb; b++, o += 32)
+            {
+                byte* dst = quad + b * 128;
+                Words<T>(row, -padLeft, o, out var lo, out var hi);
+                for (int m = 0; m < quadsPerRow; m++, dst += stride)
+                {
+                    Words<T>(row, 2 * m + 2 - padLeft, o, out var nextLo, out var nextHi);
+                    Avx.Store(dst, Avx2.UnpackLow(lo, nextLo).AsByte());
+                    Avx.Store(dst + 32, Avx2.UnpackHigh(lo, nextLo).AsByte());
+                    Avx.Store(dst + 64, Avx2.UnpackLow(hi, nextHi).AsByte());
+                    Avx.Store(dst + 96, Avx2.UnpackHigh(hi, nextHi).AsByte());
+                    lo = nextLo;
+                    hi = nextHi;
+                }
+            }
+        }
+
+        /// <summary>Pixels ix and ix + 1 (block offset <paramref name="o"/>) byte-interleaved: the first step of <see cref="DepthwiseConvX86Rows.Quads"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Words<T>(byte* row, int ix, int o, out Vector256<short> lo, out Vector256<short> hi) where T : unmanaged
+        {
+            Vector256<byte> a, b;
+            if (ix >= 0 && ix + 1 < width)
+            {
+                byte* p = row + ix * channels + o;
+                a = Avx.LoadVector256(p);
+                b = Avx.LoadVector256(p + channels);
+            }
+            else
+            {
+                a = Avx.LoadVector256(Pixel(row, ix) + o);
+                b = Avx.LoadVector256(Pixel(row, ix + 1) + o);
+            }
+            if (typeof(T) == typeof(sbyte))
+            {
+                Vector256<byte> m = Vector256.Create((byte)0x80);
+                a = Avx2.Xor(a, m); b = Avx2.Xor(b, m);
+            }
+            lo = Avx2.UnpackLow(a, b).AsInt16();
+            hi = Avx2.UnpackHigh(a, b).AsInt16();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

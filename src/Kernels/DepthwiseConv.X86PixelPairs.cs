@@ -62,15 +62,8 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, 9, period, ready is null ? null : ready.Start);
                 byte* zpRaw = scratch.Rest, padQuad = zpRaw + strip, quads = padQuad + quadBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    scratch.Expand(weights, 9, channels, bias, a.Bias.IsEmpty, scales);
-                    PrepareWeights(scratch, blocks, zpStored);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, 9, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.PixelPairs, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, DepthwiseX86Kernel.PixelPairs, zpStored, scratch, weights, 9, bias, scales,
+                    new Preparation(blocks, zpStored));
                 // Pixels past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
                 Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
@@ -119,6 +112,12 @@ internal static unsafe class DepthwiseConvX86PixelPairs
     /// one (0, w0, w1, w2), in the order the input quads are built; the bias less zp * sum(w) and the scales in
     /// accumulator order.
     /// </summary>
+    private readonly struct Preparation(int blocks, int zp) : IDepthwiseX86Preparation
+    {
+        public bool Expands => true;
+        public void Prepare(in DepthwiseX86Scratch scratch) => PrepareWeights(scratch, blocks, zp);
+    }
+
     private static void PrepareWeights(in DepthwiseX86Scratch scratch, int blocks, int zp)
     {
         Vector256<byte> zpBytes = Vector256.Create((byte)zp), zero = Vector256<byte>.Zero;

@@ -66,15 +66,8 @@ internal static unsafe class DepthwiseConvX86QuadRows
                 byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
                 byte* slot = scratch.Rest, padQuad = slot + slotBytes, quads = padQuad + quadBytes, tail = quads + ring * quadBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                    PrepareRows(scratch, kw, phases, zpStored);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.QuadRows, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, DepthwiseX86Kernel.QuadRows, zpStored, scratch, weights, taps, bias, scales,
+                    new Preparation(kw, phases, zpStored));
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
@@ -128,6 +121,12 @@ internal static unsafe class DepthwiseConvX86QuadRows
     /// Per phase and kernel row, the weight quads (kx = 0..3, zero past KW) in the order the input quads are
     /// built; the bias less zp * sum(w) and the scales in accumulator order.
     /// </summary>
+    private readonly struct Preparation(int kw, int phases, int zp) : IDepthwiseX86Preparation
+    {
+        public bool Expands => true;
+        public void Prepare(in DepthwiseX86Scratch scratch) => PrepareRows(scratch, kw, phases, zp);
+    }
+
     private static void PrepareRows(in DepthwiseX86Scratch scratch, int kw, int phases, int zp)
     {
         Vector256<byte> zpBytes = Vector256.Create((byte)zp);

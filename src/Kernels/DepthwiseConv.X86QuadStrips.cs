@@ -76,15 +76,8 @@ internal static unsafe class DepthwiseConvX86QuadStrips
                 var scratch = new DepthwiseX86Scratch(raw, weightBytes, blocks, taps, channels, ready is null ? null : ready.Start);
                 byte* zpRaw = scratch.Rest, padQuads = zpRaw + strip, quads = padQuads + quadRowBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                    TKernel.PrepareWeights(scratch, kh, blocks, zpStored);
-                    fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, TKernel.Kind, g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, TKernel.Kind, zpStored, scratch, weights, taps, bias, scales,
+                    new Preparation<TKernel>(kh, blocks, zpStored));
                 // Pixels past the image edge read this instead of the input: XOR-ed like an input byte it is the stored zero point.
                 Unsafe.InitBlockUnaligned(zpRaw, (byte)a.InputZeroPoint, (uint)strip);
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
@@ -128,5 +121,11 @@ internal static unsafe class DepthwiseConvX86QuadStrips
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    private readonly struct Preparation<TKernel>(int kh, int blocks, int zp) : IDepthwiseX86Preparation where TKernel : IQuadStripKernel
+    {
+        public bool Expands => true;
+        public void Prepare(in DepthwiseX86Scratch scratch) => TKernel.PrepareWeights(scratch, kh, blocks, zp);
     }
 }

@@ -61,7 +61,8 @@ internal static unsafe class DepthwiseConvX86Rows
 
         int weightBytes = phases * groups * 128;
         // Later calls of a node read what its first call prepared (weights interleaved, zp * sum(w) in the bias).
-        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, (vnni ? DepthwiseX86Kernel.RowsQuads : DepthwiseX86Kernel.RowsPairs), g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, phases));
+        var kind = vnni ? DepthwiseX86Kernel.RowsQuads : DepthwiseX86Kernel.RowsPairs;
+        DepthwiseX86Prepared? ready = DepthwiseX86Prepared.Find(a.Packed, kind, g, zpStored, a.Bias, a.Scales, DepthwiseX86Scratch.PreparedSize(weightBytes, phases));
         byte[] rented = ArrayPool<byte>.Shared.Rent(DepthwiseX86Scratch.Bytes(weightBytes, phases, taps, period, (kh + 1) * slotBytes + 64));
         try
         {
@@ -76,16 +77,8 @@ internal static unsafe class DepthwiseConvX86Rows
                 byte* wq = scratch.Weights, biasQ = scratch.Bias, scaleQ = scratch.Scales;
                 byte* padSlot = scratch.Rest, slots = padSlot + slotBytes, tail = slots + kh * slotBytes;
 
-                bool fits;
-                if (ready is null)
-                {
-                    scratch.Expand(weights, taps, channels, bias, a.Bias.IsEmpty, scales);
-                    if (vnni) PrepareQuads(scratch, taps, groups, phases, zpStored);
-                    else PreparePairs(scratch, taps, groups, phases, zpStored);
-                    fits = FitsWithoutHighClamp(weights, taps, channels, bias, a.Bias.IsEmpty, scales, zpStored);
-                    DepthwiseX86Prepared.Keep(a.Packed, (vnni ? DepthwiseX86Kernel.RowsQuads : DepthwiseX86Kernel.RowsPairs), g, zpStored, a.Bias, a.Scales, scratch, fits);
-                }
-                else fits = ready.Fits;
+                bool fits = DepthwiseX86Prepared.PrepareOrReuse(ready, a, kind, zpStored, scratch, weights, taps, bias, scales,
+                    new Preparation(vnni, taps, groups, phases, zpStored));
 
                 Unsafe.InitBlockUnaligned(padSlot, (byte)zpStored, (uint)slotBytes);
                 Span<int> slotRow = stackalloc int[kh];
@@ -133,6 +126,17 @@ internal static unsafe class DepthwiseConvX86Rows
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private readonly struct Preparation(bool vnni, int taps, int groups, int phases, int zp) : IDepthwiseX86Preparation
+    {
+        public bool Expands => true;
+
+        public void Prepare(in DepthwiseX86Scratch scratch)
+        {
+            if (vnni) PrepareQuads(scratch, taps, groups, phases, zp);
+            else PreparePairs(scratch, taps, groups, phases, zp);
         }
     }
 

@@ -70,6 +70,24 @@ internal sealed unsafe class DepthwiseX86Prepared
         return kept;
     }
 
+    /// <summary>
+    /// The prepare-or-reuse step every x86 depthwise kernel takes at the start of a call: with <paramref name="ready"/>
+    /// (what <see cref="Find"/> returned) the kept high-clamp check; otherwise the call's weights are prepared into
+    /// <paramref name="scratch"/> (the period copies first when the kernel reads them, then the kernel's own layout), the
+    /// check is made, and the head is kept for the node's next calls. Returns whether no output can pass the high clamp.
+    /// </summary>
+    public static bool PrepareOrReuse<T, TPreparation>(DepthwiseX86Prepared? ready, in DepthwiseArgs<T> a, DepthwiseX86Kernel kernel,
+        int zpStored, in DepthwiseX86Scratch scratch, sbyte* weights, int taps, int* bias, float* scales, in TPreparation preparation)
+        where T : unmanaged where TPreparation : struct, IDepthwiseX86Preparation
+    {
+        if (ready is not null) return ready.Fits;
+        if (preparation.Expands) scratch.Expand(weights, taps, a.Channels, bias, a.Bias.IsEmpty, scales);
+        preparation.Prepare(scratch);
+        bool fits = DepthwiseConvX86Rows.FitsWithoutHighClamp(weights, taps, a.Channels, bias, a.Bias.IsEmpty, scales, zpStored);
+        Keep(a.Packed, kernel, a.Geometry, zpStored, a.Bias, a.Scales, scratch, fits);
+        return fits;
+    }
+
     /// <summary>Keeps a copy of the just-prepared head of <paramref name="scratch"/> in <paramref name="packed"/> (if any) for the next calls.</summary>
     public static void Keep(DepthwiseWeights? packed, DepthwiseX86Kernel kernel, in WindowGeometry g, int zpStored,
         ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, in DepthwiseX86Scratch scratch, bool fits)
@@ -77,4 +95,14 @@ internal sealed unsafe class DepthwiseX86Prepared
         if (packed is null) return;
         packed.X86Prepared = new DepthwiseX86Prepared(kernel, g, zpStored, bias, scales, scratch.Weights, scratch.PreparedBytes, fits);
     }
+}
+
+/// <summary>One x86 depthwise kernel's weight preparation, as <see cref="DepthwiseX86Prepared.PrepareOrReuse"/> runs it.</summary>
+internal interface IDepthwiseX86Preparation
+{
+    /// <summary>Whether the kernel prepares from the period copies (<see cref="DepthwiseX86Scratch.Expand"/>), made first.</summary>
+    bool Expands { get; }
+
+    /// <summary>Lays out the prepared weight vectors, bias less zp * sum(w) and scales in the head of <paramref name="scratch"/>.</summary>
+    void Prepare(in DepthwiseX86Scratch scratch);
 }

@@ -59,19 +59,55 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     [SkipLocalsInit]
     public static void Run<T>(in QConvDirectArgs<T> a) where T : unmanaged
     {
-        if (typeof(T) == typeof(byte)) Run<T, QuantizedTileSinkAvx512<No, No>>(a);
-        else Run<T, QuantizedTileSinkAvx512<Yes, No>>(a);
+        bool floatClamp = !FitsWithoutFloatClamp(a);
+        if (typeof(T) == typeof(byte))
+        {
+            if (floatClamp) Run<T, No, Yes>(a);
+            else if (a.Conv.FieldQuads == 7 && RowQuads(a.Conv.Shape) == 2) Run<T, No, No, Yes>(a);
+            else Run<T, No, No, No>(a);
+        }
+        else if (floatClamp) Run<T, Yes, Yes>(a);
+        else Run<T, Yes, No>(a);
+    }
+
+    private static void Run<T, TSigned, TFloatClamp>(in QConvDirectArgs<T> a) where T : unmanaged where TSigned : struct, IFlag where TFloatClamp : struct, IFlag
+    {
+        if (a.Conv.FieldQuads == 7 && RowQuads(a.Conv.Shape) == 2) Run<T, TSigned, TFloatClamp, Yes>(a);
+        else Run<T, TSigned, TFloatClamp, No>(a);
+    }
+
+    /// <summary>
+    /// Whether no accumulator of this call can reach 2^30 once scaled, so VCVTPS2DQ never meets a value past int32 and the
+    /// upper clamp can be a byte minimum after the saturating packs instead of a float minimum before them (the same
+    /// result: every step from the float to the byte is monotone, and the clamp bound is an integer). The accumulator is
+    /// <c>bias − zp·Σw + Σ x·w</c> with stored bytes x in 0..255, so <c>|acc| ≤ |bias| + (zp + 255)·Σ|w|</c>; computed
+    /// in double, with a factor-2 margin left for the float product's rounding.
+    /// </summary>
+    private static bool FitsWithoutFloatClamp<T>(in QConvDirectArgs<T> a) where T : unmanaged
+    {
+        const double Limit = 1 << 30;
+        var conv = a.Conv;
+        int zp = Math.Abs(a.InputZeroPoint) + (typeof(T) == typeof(sbyte) ? 128 : 0);
+        for (int o = 0; o < conv.Shape.OutChannels; o++)
+        {
+            double bias = a.Bias.IsEmpty ? 0 : Math.Abs((double)a.Bias[o]);
+            double scale = Math.Abs((double)(a.Scales.Length == 1 ? a.Scales[0] : a.Scales[o]));
+            // Not-less-than also catches a NaN scale.
+            if (!((bias + (zp + 255.0) * conv.ChannelAbsSums[o]) * scale < Limit)) return false;
+        }
+        return true;
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<T, TSink>(in QConvDirectArgs<T> a) where T : unmanaged where TSink : struct, IQGemmTileSink
+    private static void Run<T, TSigned, TFloatClamp, TRgb3x3>(in QConvDirectArgs<T> a) where T : unmanaged where TSigned : struct, IFlag
+        where TFloatClamp : struct, IFlag where TRgb3x3 : struct, IFlag
     {
         var conv = a.Conv;
         var s = conv.Shape;
         int cin = s.InChannels, cout = s.OutChannels, kh = s.KernelHeight;
         int blocks = conv.ChannelBlocks, pairs = (blocks + 1) / 2, padded = pairs * 16;
         int rowQuads = RowQuads(s), leftoverQuads = LeftoverQuads(s), directQuads = kh * rowQuads;
-        bool signed = typeof(T) == typeof(sbyte);
+        bool signed = TSigned.Value;
         int zp = a.InputZeroPoint + (signed ? 128 : 0);
         float* scales = stackalloc float[padded];
         int* bias = stackalloc int[padded];
@@ -81,19 +117,20 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
             scales[o] = 1f;
             bias[o] = 0;
         }
-        // One sink state per 16 output channels, filled once per call.
-        QGemmTileOutput* outs = stackalloc QGemmTileOutput[pairs];
+        // One epilogue state per 16 output channels, filled once per call.
+        FieldOutput* outs = stackalloc FieldOutput[pairs];
         int lo = a.Output.Min, hi = a.Output.Max;
         for (int p = 0; p < pairs; p++)
         {
-            QGemmTileOutput* o = outs + p;
+            FieldOutput* o = outs + p;
             *o = default;
             o->Start0 = Vector256.Load(bias + p * 16);
             o->Start1 = Vector256.Load(bias + p * 16 + 8);
-            o->Scale512 = Vector512.Load(scales + p * 16);
-            o->Hi512 = Vector512.Create((float)(hi - a.Output.ZeroPoint));
-            o->ZeroPoint512 = Vector512.Create((short)a.Output.ZeroPoint);
-            o->MinBytes512 = Vector512.Create((byte)lo);
+            o->Scale = Vector512.Load(scales + p * 16);
+            o->Hi = Vector512.Create((float)(hi - a.Output.ZeroPoint));
+            o->ZeroPoint = Vector512.Create((short)a.Output.ZeroPoint);
+            o->MinBytes = Vector512.Create((byte)lo);
+            o->MaxBytes = Vector512.Create((byte)hi);
         }
         // VPERMI2B indices of the leftover quads (two vectors of 64 bytes: quad l of pixel p at byte 32l + 4p) into
         // kernel rows 0|1 and 2|3, and which bytes come from rows 2|3.
@@ -184,11 +221,11 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
                         T* pixelOut = destination + ((long)row * outWidth + ox) * cout;
                         for (int p = 0; p < pairs; p++)
                         {
-                            QGemmTileOutput* o = outs + p;
+                            FieldOutput* o = outs + p;
                             bool full = count == Pixels && p * 16 + 16 <= cout;
                             o->C = full ? (byte*)(pixelOut + p * 16) : tail;
                             o->LdcBytes = full ? cout : 16;
-                            Tile<TSink>(src, offsets, directQuads, pixelStep, groupLeft, leftoverQuads, weights + p * 64, pairs * 64, o, flip, signed);
+                            Tile<TSigned, TFloatClamp, TRgb3x3>(src, offsets, directQuads, pixelStep, groupLeft, leftoverQuads, weights + p * 64, pairs * 64, o, flip);
                             if (!full)
                             {
                                 int columns = Math.Min(16, cout - p * 16);
@@ -217,11 +254,14 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     /// masked load that reads only the row's bytes and leaves the raw zero point elsewhere (masked-out bytes are never
     /// touched, so the address may point outside the image).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void BorderSegments(byte* image, long imageLength, int iy0, int ix0, in Conv2DShape s, Vector512<byte> zp, byte* segments)
     {
         for (int ky = 0; ky < s.KernelHeight; ky++) Segment(image, imageLength, iy0 + ky * s.DilationHeight, ix0, s, zp).Store(segments + ky * 64);
     }
 
+    // Inlined into BorderSegments only: one call per border group instead of one per kernel row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<byte> Segment(byte* image, long imageLength, int iy, int ix0, in Conv2DShape s, Vector512<byte> zp)
     {
         if ((uint)iy >= (uint)s.Height) return zp;
@@ -277,50 +317,36 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
     /// weights of the two 8-channel blocks are loaded once per quad and serve all eight pixels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TSink>(byte* src, nint* offsets, int directQuads, nint pixelStep, byte* left, int leftoverQuads,
-        sbyte* w, int wStep, QGemmTileOutput* o, Vector256<byte> flip, bool signed) where TSink : struct, IQGemmTileSink
+    private static void Tile<TSigned, TFloatClamp, TRgb3x3>(byte* src, nint* offsets, int directQuads, nint pixelStep, byte* left, int leftoverQuads,
+        sbyte* w, int wStep, FieldOutput* o, Vector256<byte> flip) where TSigned : struct, IFlag where TFloatClamp : struct, IFlag where TRgb3x3 : struct, IFlag
     {
-        Vector256<int> c00 = TSink.Start0(o), c01 = TSink.Start1(o);
+        bool signed = TSigned.Value;
+        Vector256<int> c00 = o->Start0, c01 = o->Start1;
         Vector256<int> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
         Vector256<int> c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
         nint ps = pixelStep, ps3 = 3 * pixelStep;
-        for (int q = 0; q < directQuads; q++, w += wStep)
+        // RGB 3x3 (the stem): the six whole quads unrolled, without the loop's counter, offset index and reloads.
+        if (TRgb3x3.Value)
         {
-            var w0 = Vector256.Load(w);
-            var w1 = Vector256.Load(w + 32);
-            byte* x0 = src + offsets[q], x3 = x0 + ps3;
-            var x = Vector256.Create(*(int*)x0).AsByte();
-            if (signed) x ^= flip;
-            c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
-            c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps)).AsByte();
-            if (signed) x ^= flip;
-            c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
-            c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps * 2)).AsByte();
-            if (signed) x ^= flip;
-            c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
-            c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
-            x = Vector256.Create(*(int*)x3).AsByte();
-            if (signed) x ^= flip;
-            c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
-            c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
-            x = Vector256.Create(*(int*)(x0 + ps * 4)).AsByte();
-            if (signed) x ^= flip;
-            c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
-            c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps * 2)).AsByte();
-            if (signed) x ^= flip;
-            c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
-            c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps3)).AsByte();
-            if (signed) x ^= flip;
-            c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
-            c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
-            x = Vector256.Create(*(int*)(x3 + ps * 4)).AsByte();
-            if (signed) x ^= flip;
-            c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
-            c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
+            Direct<TSigned>(src + offsets[0], pixelStep, w, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[1], pixelStep, w + wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[2], pixelStep, w + 2 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[3], pixelStep, w + 3 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[4], pixelStep, w + 4 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            Direct<TSigned>(src + offsets[5], pixelStep, w + 5 * wStep, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
+            w += 6 * wStep;
+        }
+        else
+        {
+            for (int q = 0; q < directQuads; q++, w += wStep)
+                Direct<TSigned>(src + offsets[q], pixelStep, w, flip, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31,
+                    ref c40, ref c41, ref c50, ref c51, ref c60, ref c61, ref c70, ref c71);
         }
         // Leftover quads are already flipped.
         byte* f = left;
@@ -353,7 +379,112 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
             c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
             c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
         }
-        TSink.Rows4(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
-        TSink.Rows4(o, 4, c40, c41, c50, c51, c60, c61, c70, c71);
+        Rows4<TSigned, TFloatClamp>(o, 0, c00, c01, c10, c11, c20, c21, c30, c31);
+        Rows4<TSigned, TFloatClamp>(o, 4, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>One whole quad of the eight pixels (pixel p at <paramref name="x0"/> + p·<paramref name="ps"/>) into the 16 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Direct<TSigned>(byte* x0, nint ps, sbyte* w, Vector256<byte> flip,
+        ref Vector256<int> c00, ref Vector256<int> c01, ref Vector256<int> c10, ref Vector256<int> c11, ref Vector256<int> c20, ref Vector256<int> c21,
+        ref Vector256<int> c30, ref Vector256<int> c31, ref Vector256<int> c40, ref Vector256<int> c41, ref Vector256<int> c50, ref Vector256<int> c51,
+        ref Vector256<int> c60, ref Vector256<int> c61, ref Vector256<int> c70, ref Vector256<int> c71) where TSigned : struct, IFlag
+    {
+        bool signed = TSigned.Value;
+        var w0 = Vector256.Load(w);
+        var w1 = Vector256.Load(w + 32);
+        byte* x3 = x0 + 3 * ps;
+        var x = Vector256.Create(*(int*)x0).AsByte();
+        if (signed) x ^= flip;
+        c00 = AvxVnni.MultiplyWideningAndAdd(c00, x, w0);
+        c01 = AvxVnni.MultiplyWideningAndAdd(c01, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps)).AsByte();
+        if (signed) x ^= flip;
+        c10 = AvxVnni.MultiplyWideningAndAdd(c10, x, w0);
+        c11 = AvxVnni.MultiplyWideningAndAdd(c11, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps * 2)).AsByte();
+        if (signed) x ^= flip;
+        c20 = AvxVnni.MultiplyWideningAndAdd(c20, x, w0);
+        c21 = AvxVnni.MultiplyWideningAndAdd(c21, x, w1);
+        x = Vector256.Create(*(int*)x3).AsByte();
+        if (signed) x ^= flip;
+        c30 = AvxVnni.MultiplyWideningAndAdd(c30, x, w0);
+        c31 = AvxVnni.MultiplyWideningAndAdd(c31, x, w1);
+        x = Vector256.Create(*(int*)(x0 + ps * 4)).AsByte();
+        if (signed) x ^= flip;
+        c40 = AvxVnni.MultiplyWideningAndAdd(c40, x, w0);
+        c41 = AvxVnni.MultiplyWideningAndAdd(c41, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 2)).AsByte();
+        if (signed) x ^= flip;
+        c50 = AvxVnni.MultiplyWideningAndAdd(c50, x, w0);
+        c51 = AvxVnni.MultiplyWideningAndAdd(c51, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 3)).AsByte();
+        if (signed) x ^= flip;
+        c60 = AvxVnni.MultiplyWideningAndAdd(c60, x, w0);
+        c61 = AvxVnni.MultiplyWideningAndAdd(c61, x, w1);
+        x = Vector256.Create(*(int*)(x3 + ps * 4)).AsByte();
+        if (signed) x ^= flip;
+        c70 = AvxVnni.MultiplyWideningAndAdd(c70, x, w0);
+        c71 = AvxVnni.MultiplyWideningAndAdd(c71, x, w1);
+    }
+
+    /// <summary>
+    /// Four pixels' 16 channels to bytes: the operations of <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/>
+    /// per element (VCVTDQ2PS, VMULPS, the upper clamp, VCVTPS2DQ, the saturating packs, the zero point, the lower clamp),
+    /// so the same bits. The upper clamp is a float minimum only when <see cref="FitsWithoutFloatClamp"/> fails, a byte
+    /// minimum otherwise; with 16 output channels the four pixels' 64 bytes are contiguous and leave in one store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows4<TSigned, TFloatClamp>(FieldOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1) where TSigned : struct, IFlag where TFloatClamp : struct, IFlag
+    {
+        var wx = Avx512BW.PackSignedSaturate(Requantize<TFloatClamp>(o, c0, c1), Requantize<TFloatClamp>(o, d0, d1));
+        var yz = Avx512BW.PackSignedSaturate(Requantize<TFloatClamp>(o, e0, e1), Requantize<TFloatClamp>(o, f0, f1));
+        wx = Avx512BW.AddSaturate(wx, o->ZeroPoint);
+        yz = Avx512BW.AddSaturate(yz, o->ZeroPoint);
+        Vector512<byte> b;
+        if (TSigned.Value)
+        {
+            var v = Avx512BW.Max(Avx512BW.PackSignedSaturate(wx, yz), o->MinBytes.AsSByte());
+            b = (TFloatClamp.Value ? v : Avx512BW.Min(v, o->MaxBytes.AsSByte())).AsByte();
+        }
+        else
+        {
+            b = Avx512BW.Max(Avx512BW.PackUnsignedSaturate(wx, yz), o->MinBytes);
+            if (!TFloatClamp.Value) b = Avx512BW.Min(b, o->MaxBytes);
+        }
+        // Within 128-bit lane l the packs leave dword j = pixel j's channels 4l..4l+3; gather pixel j into lane j.
+        b = Avx512F.PermuteVar16x32(b.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsByte();
+        nint ldc = o->LdcBytes;
+        byte* c = o->C + r * ldc;
+        if (ldc == 16)
+        {
+            b.Store(c);
+            return;
+        }
+        Avx512F.ExtractVector128(b, 0).Store(c);
+        Avx512F.ExtractVector128(b, 1).Store(c + ldc);
+        Avx512F.ExtractVector128(b, 2).Store(c + 2 * ldc);
+        Avx512F.ExtractVector128(b, 3).Store(c + 3 * ldc);
+    }
+
+    /// <summary>One pixel's 16 channels (two 8-channel accumulators) requantized to int32 before the zero point.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Requantize<TFloatClamp>(FieldOutput* o, Vector256<int> c0, Vector256<int> c1) where TFloatClamp : struct, IFlag
+    {
+        var c = Avx512F.InsertVector256(c0.ToVector512Unsafe(), c1, 1);
+        var f = Avx512F.Multiply(Avx512F.ConvertToVector512Single(c), o->Scale);
+        return Avx512F.ConvertToVector512Int32(TFloatClamp.Value ? Avx512F.Min(f, o->Hi) : f);
+    }
+
+    /// <summary>A call's epilogue state for 16 output channels and where the tile's pixels go.</summary>
+    private struct FieldOutput
+    {
+        public byte* C;
+        public nint LdcBytes;
+        public Vector256<int> Start0, Start1;
+        public Vector512<float> Scale, Hi;
+        public Vector512<short> ZeroPoint;
+        public Vector512<byte> MinBytes, MaxBytes;
     }
 }

@@ -62,6 +62,9 @@ public sealed class QConvDirect
     /// <summary>Per output channel (padded to the blocks), the sum of its weights: the zero-point correction of the VNNI path.</summary>
     internal int[] ChannelSums { get; }
 
+    /// <summary>Per output channel, the sum of its weights' magnitudes (the compacted-field path's accumulator bound).</summary>
+    internal int[] ChannelAbsSums { get; }
+
     /// <summary>Groups of 8 output channels.</summary>
     internal int ChannelBlocks { get; }
 
@@ -124,6 +127,7 @@ public sealed class QConvDirect
         RowQuads = (kw * cin + 3) / 4;
         PackedQuads = new sbyte[kh * RowQuads * ChannelBlocks * 32];
         ChannelSums = new int[ChannelBlocks * 8];
+        ChannelAbsSums = new int[ChannelBlocks * 8];
         for (int o = 0; o < cout; o++)
             for (int ky = 0; ky < kh; ky++)
                 for (int tap = 0; tap < kw * cin; tap++)
@@ -132,6 +136,7 @@ public sealed class QConvDirect
                     sbyte v = weights[((o * cin + c) * kh + ky) * kw + kx];
                     PackedQuads[((ky * RowQuads + quad) * ChannelBlocks + o / 8) * 32 + (o % 8) * 4 + tap % 4] = v;
                     ChannelSums[o] += v;
+                    ChannelAbsSums[o] += Math.Abs((int)v);
                 }
         if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
         {

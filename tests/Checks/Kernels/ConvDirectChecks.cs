@@ -13,7 +13,10 @@ public static class ConvDirectChecks
     public static void Register(List<Check> checks)
     {
         foreach (var isa in CpuFeatures.Host.SupportedIsas)
+        {
             checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.geometries", () => RunAll(isa)));
+            checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.large-scales", () => LargeScales(isa)));
+        }
         checks.Add(new("kernels", "conv-direct.argument-errors", ArgumentErrors));
     }
 
@@ -54,7 +57,21 @@ public static class ConvDirectChecks
             }
     }
 
-    private static void Verify(KernelTable table, Conv2DShape s, bool signed, int seed)
+    /// <summary>
+    /// Scales so large that (float)acc x scale passes int32 for most outputs, next to the usual ones in the same shapes:
+    /// the AVX-VNNI field path then keeps its float clamp before the conversion (with ordinary scales it clamps bytes).
+    /// </summary>
+    private static void LargeScales(Isa isa)
+    {
+        var table = KernelTable.For(isa);
+        int seed = 100;
+        foreach (var shape in new Conv2DShape[] { new(1, 12, 30, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1), new(1, 10, 40, 3, 20, 4, 2, 1, 1, 2, 0, 1, 1) })
+            foreach (bool signed in new[] { false, true })
+                foreach (float factor in new[] { 3e5f, 3e9f })
+                    Verify(table, shape, signed, ++seed, factor);
+    }
+
+    private static void Verify(KernelTable table, Conv2DShape s, bool signed, int seed, float scaleFactor = 1f)
     {
         var rng = new Random(seed);
         var x = new byte[s.Batch * s.Height * s.Width * s.InChannels];
@@ -64,7 +81,7 @@ public static class ConvDirectChecks
         for (int i = 0; i < w.Length; i++) w[i] = (sbyte)rng.Next(-128, 128);
         int[] bias = seed % 3 == 0 ? [] : Enumerable.Range(0, s.OutChannels).Select(_ => rng.Next(-50000, 50000)).ToArray();
         float[] scales = Enumerable.Range(0, seed % 2 == 0 ? s.OutChannels : 1)
-            .Select(_ => (float)(rng.NextDouble() + 0.1) / (s.GemmK * 128)).ToArray();
+            .Select(_ => scaleFactor * (float)(rng.NextDouble() + 0.1) / (s.GemmK * 128)).ToArray();
         var output = signed ? QuantizedOutput.S8(-5) : QuantizedOutput.U8(7);
         if (seed % 4 == 0) output = output.Relu();
         if (seed % 5 == 0) output = output.MinMax(-1f, 2f, 0.05f);

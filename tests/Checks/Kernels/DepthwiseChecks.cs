@@ -78,6 +78,11 @@ public static class DepthwiseChecks
         yield return new("4x6-3x3-s1-pad2-c16", new WindowGeometry(4, 6, 3, 1, 2), 16);
         yield return new("6x4-3x3-s1-p1-c80", new WindowGeometry(6, 4, 3, 1, 1), 80);
         yield return new("1x4-3x3-s1-p1-c16", new WindowGeometry(1, 4, 3, 1, 1), 16);
+        // Its quads built straight from the input: C = 16 takes two pixels per 32-byte load inside the row; the
+        // zero-point strip where a quad passes an edge (left padding 1, 0 and 2; right edges at every pixel parity).
+        yield return new("4x40-3x3-s1-p1-c16", new WindowGeometry(4, 40, 3, 1, 1), 16);
+        yield return new("3x37-3x3-s1-p0-c16", new WindowGeometry(3, 37, 3, 1, 0), 16);
+        yield return new("3x39-3x2-s1-asym-c16", new WindowGeometry(3, 39, 3, 2, 1, 1, 1, 2, 1, 0), 16);
         // Five-wide kernels at stride 1 (flat tap groups on x86): 1, 2, 3 and 4 channel blocks, narrow and one-pixel
         // outputs, no padding; kernel heights 1, 7 and 8, three channel phases (C = 20, 12), a row tail.
         yield return new("9x11-5x5-s1-p2-c32", new WindowGeometry(9, 11, 5, 1, 2), 32);
