@@ -63,8 +63,7 @@ internal static unsafe class QConvDirect8x16FieldAvxVnni
         if (typeof(T) == typeof(byte))
         {
             if (floatClamp) Run<T, No, Yes>(a);
-            else if (a.Conv.FieldQuads == 7 && RowQuads(a.Conv.Shape) == 2) Run<T, No, No, Yes>(a);
-            else Run<T, No, No, No>(a);
+            else Run<T, No, No>(a);
         }
         else if (floatClamp) Run<T, Yes, Yes>(a);
         else Run<T, Yes, No>(a);
