@@ -102,6 +102,31 @@ internal static unsafe class DepthwiseConvX86PairStrips
     /// </summary>
     internal readonly struct QuadBuilder(byte* input, int width, int channels, int padLeft, int quadsPerRow, int step, byte* zpRaw)
     {
+        /// <summary>
+        /// Points <paramref name="rows"/>[0 .. count) at the quad rows of input rows <c>iy0 .. iy0 + count - 1</c> for the strip at
+        /// <paramref name="c0"/>: rows outside the image read <paramref name="padQuads"/>; the others live in a ring of
+        /// <paramref name="ringSize"/> quad rows at <paramref name="quads"/> (slot <c>iy % ringSize</c>, <paramref name="ringRow"/>
+        /// holding each slot's input row, -1 for none) and are built on first use, so each input row is built once per strip.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Gather<T>(int iy0, int count, int height, int c0, int sb, byte* quads, int quadRowBytes, int* ringRow, int ringSize,
+            byte* padQuads, byte** rows) where T : unmanaged
+        {
+            for (int k = 0; k < count; k++)
+            {
+                int iy = iy0 + k;
+                if ((uint)iy >= (uint)height) { rows[k] = padQuads; continue; }
+                int s = iy % ringSize;
+                byte* slot = quads + s * quadRowBytes;
+                if (ringRow[s] != iy)
+                {
+                    Build<T>(iy, c0, sb, slot);
+                    ringRow[s] = iy;
+                }
+                rows[k] = slot;
+            }
+        }
+
         public void Build<T>(int iy, int c0, int sb, byte* quad) where T : unmanaged
         {
             byte* row = input + (long)iy * width * channels + c0;

@@ -69,7 +69,6 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuad, (byte)zpStored, (uint)quadBytes);
 
-                byte** ring = stackalloc byte*[Ring];
                 int* ringRow = stackalloc int[Ring];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
                 var builder = new DepthwiseConvX86PairStrips.QuadBuilder((byte*)input, g.InputWidth, channels, g.PadLeft, pairs, 2, zpRaw);
@@ -79,21 +78,10 @@ internal static unsafe class DepthwiseConvX86PixelPairs
                 {
                     int sb = Math.Min(strip, channels - c0) / 32, first = c0 / 32;
                     byte* wq = scratch.Weights + first * 768, biasQ = scratch.Bias + first * 128, scaleQ = scratch.Scales + first * 128;
-                    for (int i = 0; i < Ring; i++) { ring[i] = quads + i * quadBytes; ringRow[i] = -1; }
+                    for (int i = 0; i < Ring; i++) ringRow[i] = -1;
                     for (int oy = a.RowStart; oy < a.RowEnd; oy++)
                     {
-                        for (int ky = 0; ky < 3; ky++)
-                        {
-                            int iy = oy - g.PadTop + ky;
-                            if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padQuad; continue; }
-                            int s = iy % Ring;
-                            if (ringRow[s] != iy)
-                            {
-                                builder.Build<T>(iy, c0, sb, ring[s]);
-                                ringRow[s] = iy;
-                            }
-                            rows[ky] = ring[s];
-                        }
+                        builder.Gather<T>(oy - g.PadTop, 3, g.InputHeight, c0, sb, quads, quadBytes, ringRow, Ring, padQuad, rows);
                         T* dst = output + oy * rowBytes + c0;
                         if (fits) OutputRow<T, DepthwiseConvX86Rows.SkipHighClamp>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, sb, outWidth, channels, dst, epilogue);
                         else OutputRow<T, DepthwiseConvX86Rows.ClampHigh>(rows[0], rows[1], rows[2], wq, biasQ, scaleQ, sb, outWidth, channels, dst, epilogue);

@@ -83,7 +83,6 @@ internal static unsafe class DepthwiseConvX86QuadStrips
                 // A padding row is the zero point everywhere; its weights' share is already in the bias.
                 Unsafe.InitBlockUnaligned(padQuads, (byte)zpStored, (uint)quadRowBytes);
 
-                byte** ring = stackalloc byte*[kh];
                 int* ringRow = stackalloc int[kh];
                 byte** rows = stackalloc byte*[kh];
                 var epilogue = new DepthwiseConvX86Rows.Epilogue(Requantization.Bounds(a.Output).Hi, a.Output.ZeroPoint, a.Output.Min, a.Output.Max);
@@ -93,23 +92,11 @@ internal static unsafe class DepthwiseConvX86QuadStrips
                 for (int c0 = 0; c0 < channels; c0 += strip)
                 {
                     int sb = Math.Min(strip, channels - c0) / 32;
-                    for (int i = 0; i < kh; i++) { ring[i] = quads + i * quadRowBytes; ringRow[i] = -1; }
+                    for (int i = 0; i < kh; i++) ringRow[i] = -1;
                     byte* wq = scratch.Weights + c0 / 32 * kh * weightRowBytes, biasQ = scratch.Bias + c0 / 32 * 128, scaleQ = scratch.Scales + c0 / 32 * 128;
                     for (int oy = a.RowStart; oy < a.RowEnd; oy++)
                     {
-                        int iy0 = oy * g.StrideHeight - g.PadTop;
-                        for (int ky = 0; ky < kh; ky++)
-                        {
-                            int iy = iy0 + ky;
-                            if ((uint)iy >= (uint)g.InputHeight) { rows[ky] = padQuads; continue; }
-                            int s = iy % kh;
-                            if (ringRow[s] != iy)
-                            {
-                                builder.Build<T>(iy, c0, sb, ring[s]);
-                                ringRow[s] = iy;
-                            }
-                            rows[ky] = ring[s];
-                        }
+                        builder.Gather<T>(oy * g.StrideHeight - g.PadTop, kh, g.InputHeight, c0, sb, quads, quadRowBytes, ringRow, kh, padQuads, rows);
                         T* dst = output + oy * rowBytes + c0;
                         if (fits) TKernel.Row<T, DepthwiseConvX86Rows.SkipHighClamp>(wq, biasQ, scaleQ, kh, sb, channels, rows, outWidth, dst, epilogue);
                         else TKernel.Row<T, DepthwiseConvX86Rows.ClampHigh>(wq, biasQ, scaleQ, kh, sb, channels, rows, outWidth, dst, epilogue);
