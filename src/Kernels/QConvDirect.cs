@@ -8,7 +8,8 @@ namespace EdgeAgent.Kernels;
 /// channels (VPMADDWD: exact, |x - zp| · |w| ≤ 255 · 128 per product). Symmetric weights, groups of 1, u8 in and
 /// out or s8 in and out; bias, per-channel requantization (<see cref="Requantization"/>) and the fused clamp in
 /// the epilogue. Results are the same bits on every path; <see cref="QConvDirectScalar"/> is the specification.
-/// AVX-VNNI and ARM dot product keep the taps as bytes and multiply four at a time (<see cref="QConvDirectAvxVnni"/>,
+/// On <c>avx512</c>, output channels in multiples of 16 accumulate exactly in fp32 FMA when the call's sums stay within
+/// 2^24 (<see cref="QConvDirect8x16F32Avx512"/>). AVX-VNNI and ARM dot product keep the taps as bytes and multiply four at a time (<see cref="QConvDirectAvxVnni"/>,
 /// <see cref="QConvDirectNeonDot"/>); ARMv8.0 multiplies int16 weights by each tap's lane (<see cref="QConvDirectNeon"/>).
 /// </summary>
 public sealed class QConvDirect
@@ -58,6 +59,15 @@ public sealed class QConvDirect
 
     /// <summary>Tap quads of a whole receptive field for <see cref="PackedFieldQuads"/>, or 0 when that path cannot run.</summary>
     internal int FieldQuads { get; }
+
+    /// <summary>
+    /// float weights for <see cref="QConvDirect8x16F32Avx512"/> (empty when it cannot run), pinned:
+    /// [OutChannels / 16][KernelHeight x KernelWidth x InChannels][16] from <see cref="PackedFloatStart"/> (64-byte aligned).
+    /// </summary>
+    internal float[] PackedFloatTaps { get; } = [];
+
+    /// <summary>Where the 64-byte aligned <see cref="PackedFloatTaps"/> begin.</summary>
+    internal int PackedFloatStart { get; }
 
     /// <summary>Per output channel (padded to the blocks), the sum of its weights: the zero-point correction of the VNNI path.</summary>
     internal int[] ChannelSums { get; }
@@ -138,6 +148,11 @@ public sealed class QConvDirect
                     ChannelSums[o] += v;
                     ChannelAbsSums[o] += Math.Abs((int)v);
                 }
+        if (QConvDirect8x16F32Avx512.Handles(table.Isa, shape))
+        {
+            PackedFloatTaps = QConvDirect8x16F32Avx512.Pack(shape, weights, out int start);
+            PackedFloatStart = start;
+        }
         if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
         {
             FieldQuads = kh * QConvDirect8x16FieldAvxVnni.RowQuads(shape) + QConvDirect8x16FieldAvxVnni.LeftoverQuads(shape);
@@ -180,6 +195,7 @@ public sealed class QConvDirect
 
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
+        if (PackedFloatTaps.Length != 0 && QConvDirect8x16F32Avx512.TryRun(args)) return;
         if (FieldQuads > 0) QConvDirect8x16FieldAvxVnni.Run(args);
         else if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
         else if (UsesDot(Table)) QConvDirectNeonDot.Run(args);

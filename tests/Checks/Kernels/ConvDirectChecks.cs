@@ -16,6 +16,7 @@ public static class ConvDirectChecks
         {
             checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.geometries", () => RunAll(isa)));
             checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.large-scales", () => LargeScales(isa)));
+            checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.float-exactness-bound", () => FloatExactnessBound(isa)));
         }
         checks.Add(new("kernels", "conv-direct.argument-errors", ArgumentErrors));
     }
@@ -43,6 +44,11 @@ public static class ConvDirectChecks
         new(1, 5, 23, 3, 8, 1, 1, 2, 2),                                              // 1x1 over RGB: no whole quad, only a leftover one
         new(1, 4, 1, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1),                                  // one-pixel output rows, padding on both sides
         new(1, 7, 17, 3, 16, 3, 3, 2, 2, 0, 0, 1, 1),                                 // odd width, padding only right and bottom
+        // The avx512 fp32 kernel (output channels in 16s, eight pixels per tile):
+        new(1, 11, 37, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1),                                // two 16-channel blocks, 19 columns: two tiles and a short one
+        new(1, 6, 24, 2, 48, 3, 3, 1, 1, 1, 1, 1, 1),                                 // three blocks, stride 1, whole tiles only
+        new(1, 8, 40, 4, 16, 2, 3, 1, 2, 0, 4, 1, 3, DilationWidth: 3),               // dilated along the row, wide padding on both sides
+        new(1, 2, 2101, 8, 16, 1, 2, 1, 1),                                           // a 1-D row longer than the kernel's stack slots
     ];
 
     private static void RunAll(Isa isa)
@@ -69,6 +75,45 @@ public static class ConvDirectChecks
             foreach (bool signed in new[] { false, true })
                 foreach (float factor in new[] { 3e5f, 3e9f })
                     Verify(table, shape, signed, ++seed, factor);
+    }
+
+    /// <summary>
+    /// The edge of the avx512 fp32 kernel's exactness bound (|bias| + max|x − zp| · Σ|w| ≤ 2^24 per channel): sums that
+    /// land exactly on 2^24 within the bound, and sums just past it, where an fp32 accumulator rounds (checked here by
+    /// simulating one) and the kernel has to take the integer path to give the reference's bytes.
+    /// </summary>
+    private static void FloatExactnessBound(Isa isa)
+    {
+        var table = KernelTable.For(isa);
+        const int Taps = 10, Channels = 16;
+        var shape = new Conv2DShape(1, 1, Taps, 1, Channels, 1, Taps);
+        // Within: every tap 255 x 127 (zero point 0), the bias makes the sum exactly 2^24.
+        var x = Enumerable.Repeat((byte)255, Taps).ToArray();
+        var w = Enumerable.Repeat((sbyte)127, Channels * Taps).ToArray();
+        int edge = (1 << 24) - 255 * 127 * Taps;
+        int[] bias = Enumerable.Range(0, Channels).Select(o => edge - o).ToArray();
+        float[] scales = [200f / (1 << 24)];
+        VerifyOne(table, shape, x, 0, w, bias, scales, QuantizedOutput.U8(0), "sums reaching 2^24 within the bound");
+        // Past it: from 2^24 - 1, ten products of +1 — an fp32 accumulator stops at 2^24 (each +1 from there is a tie
+        // rounded back to even), the exact sum is 2^24 + 9, and the scale puts the rounding boundary between the two.
+        x = Enumerable.Repeat((byte)1, Taps).ToArray();
+        w = Enumerable.Repeat((sbyte)1, Channels * Taps).ToArray();
+        bias = Enumerable.Repeat((1 << 24) - 1, Channels).ToArray();
+        float fp32 = bias[0];
+        for (int t = 0; t < Taps; t++) fp32 = MathF.FusedMultiplyAdd(1f, 1f, fp32);
+        int exact = bias[0] + Taps;
+        float scale = 200.5f / (1 << 24);
+        Expect.True(Requantization.Requantize(exact, scale, 0, 0, 255) != Requantization.Requantize((int)fp32, scale, 0, 0, 255),
+            $"the case tells an fp32 accumulator ({fp32}) from the exact sum ({exact})");
+        VerifyOne(table, shape, x, 0, w, bias, [scale], QuantizedOutput.U8(0), "sums past 2^24 (integer fallback)");
+    }
+
+    private static void VerifyOne(KernelTable table, Conv2DShape s, byte[] x, int zpIn, sbyte[] w, int[] bias, float[] scales, QuantizedOutput output, string what)
+    {
+        var expected = Reference(s, x, false, zpIn, w, bias, scales, output);
+        var actual = new byte[expected.Length];
+        new QConvDirect(table, s, w).Run(x, zpIn, bias, scales, output, actual, 0, s.Batch * s.OutHeight);
+        Expect.SequenceEqual<byte>(expected, actual, $"direct conv {table.Name} {s}: {what}");
     }
 
     private static void Verify(KernelTable table, Conv2DShape s, bool signed, int seed, float scaleFactor = 1f)
