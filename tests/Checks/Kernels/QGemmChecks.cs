@@ -58,6 +58,8 @@ public static class QGemmChecks
         // Deeper than the x86 paths' 512-k activation-widening chunk, ending odd and mid-group.
         yield return Case(5, 20, 1031, false, QGemmOutputKind.Int32, rng, 900);
         yield return Case(7, 33, 515, true, QGemmOutputKind.UInt8, rng, 901);
+        // More rows than the avx512 path widens at once (256 KB of s16 rows: 126 rows at K = 1031), odd K.
+        yield return Case(131, 35, 1031, true, QGemmOutputKind.UInt8, rng, 909);
         // GEMV-like rows (M = 1 or 2, or 1-2 rows below the tile) over more than four 16-column panels:
         // the x86 one-row kernels take 4, 2 and 1 panels at a time, with k-groups split over accumulators.
         yield return Case(1, 64, 64, false, QGemmOutputKind.UInt8, rng, 902);
