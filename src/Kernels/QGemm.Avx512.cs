@@ -34,31 +34,67 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
         where TRows : struct, IRowCount where TSigned : struct, IFlag
     {
         int kw = WideStride(k);
+        int* half = stackalloc int[2 * 6 * 16];
+        QGemmTileOutput o0 = default, o1 = default;
+        o0.Acc = half;
+        o1.Acc = half + 6 * 16;
         fixed (short* aw = WideBuffer(TRows.Value * kw))
         {
             for (int r = 0; r < TRows.Value; r++) WideActivations.WidenPadded<TSigned>(a + r * lda, aw + r * kw, k);
-            TileWide<TRows>(aw, kw, kw, b, acc);
+            TileWide<TRows, RawTileSink>(aw, kw, kw, b, &o0, &o1);
+        }
+        for (int r = 0; r < TRows.Value; r++)
+        {
+            Vector512.Load(half + r * 16).Store(acc + r * 32);
+            Vector512.Load(half + (6 + r) * 16).Store(acc + r * 32 + 16);
         }
     }
 
     /// <summary>
     /// Rows [m0, m1) x panels [p0, p1): rows in chunks whose widened copy stays in L2 while every panel passes
-    /// over them; each chunk is widened once, then panels outside, row tiles inside (a panel stays in L1),
-    /// epilogue after each tile.
+    /// over them; each chunk is widened once, then panels outside, row tiles inside (a panel stays in L1).
+    /// Full panels with symmetric weights finish in registers (<see cref="IQGemmTileSink"/>, two 16-column
+    /// halves); a last partial panel and asymmetric weights go through stored tiles and <see cref="QGemmEpilogue.Apply"/>.
     /// </summary>
     public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
     {
-        if (job->ASigned) Block<Yes>(job, m0, m1, p0, p1);
-        else Block<No>(job, m0, m1, p0, p1);
+        if (job->WeightZeroPoints is not null)
+        {
+            Block<RawTileSink>(job, m0, m1, p0, p1);
+            return;
+        }
+        switch (job->Kind)
+        {
+            case QGemmOutputKind.UInt8:
+                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<No, Yes>>(job, m0, m1, p0, p1);
+                else Block<QuantizedTileSinkAvx512<No, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int8:
+                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, m1, p0, p1);
+                else Block<QuantizedTileSinkAvx512<Yes, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int32: Block<Int32TileSink>(job, m0, m1, p0, p1); break;
+            default: Block<Float32TileSink>(job, m0, m1, p0, p1); break;
+        }
+    }
+
+    private static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink
+    {
+        if (job->ASigned) Block<Yes, TSink>(job, m0, m1, p0, p1);
+        else Block<No, TSink>(job, m0, m1, p0, p1);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<TSigned>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSigned : struct, IFlag
+    private static void Block<TSigned, TSink>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink
     {
         int k = job->K, kw = WideStride(k);
         int chunk = Math.Max(6, WideRowsBudgetBytes / (kw * sizeof(short)) / 6 * 6);
-        int* acc = stackalloc int[6 * 32];
+        int* acc = stackalloc int[2 * 6 * 16];
         int* colTerm = stackalloc int[32];
+        QGemmTileOutput o0 = default, o1 = default, r0 = default, r1 = default;
+        r0.Acc = acc;
+        r1.Acc = acc + 6 * 16;
         fixed (short* aw = WideBuffer(Math.Min(chunk, m1 - m0) * kw))
         {
             for (int mc = m0; mc < m1; mc += chunk)
@@ -72,23 +108,44 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                     int n0 = p * 32;
                     int nc = Math.Min(32, job->N - n0);
                     QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                    if (typeof(TSink) != typeof(RawTileSink) && nc == 32)
+                    {
+                        o0.Prepare(job, colTerm, n0);
+                        o1.Prepare(job, colTerm + 16, n0 + 16);
+                        byte* c0 = job->C + QGemmTileOutput.ColumnOffset(job, n0);
+                        byte* c1 = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16);
+                        for (int m = mc; m < mcEnd; m += 6)
+                        {
+                            o0.C = c0 + m * o0.LdcBytes;
+                            o1.C = c1 + m * o0.LdcBytes;
+                            Tile<TSink>(aw + (m - mc) * kw, kw, Math.Min(6, mcEnd - m), b, &o0, &o1);
+                        }
+                        continue;
+                    }
                     for (int m = mc; m < mcEnd; m += 6)
                     {
                         int rows = Math.Min(6, mcEnd - m);
-                        short* w = aw + (m - mc) * kw;
-                        switch (rows)
-                        {
-                            case 1: TileWide<Rows1>(w, kw, kw, b, acc); break;
-                            case 2: TileWide<Rows2>(w, kw, kw, b, acc); break;
-                            case 3: TileWide<Rows3>(w, kw, kw, b, acc); break;
-                            case 4: TileWide<Rows4>(w, kw, kw, b, acc); break;
-                            case 5: TileWide<Rows5>(w, kw, kw, b, acc); break;
-                            default: TileWide<Rows6>(w, kw, kw, b, acc); break;
-                        }
-                        QGemmEpilogue.Apply(job, acc, 32, colTerm, m, rows, n0, nc);
+                        Tile<RawTileSink>(aw + (m - mc) * kw, kw, rows, b, &r0, &r1);
+                        QGemmEpilogue.Apply(job, acc, 16, colTerm, m, rows, n0, Math.Min(16, nc));
+                        if (nc > 16) QGemmEpilogue.Apply(job, acc + 6 * 16, 16, colTerm + 16, m, rows, n0 + 16, nc - 16);
                     }
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TSink>(short* aw, int kw, int rows, byte* b, QGemmTileOutput* o0, QGemmTileOutput* o1)
+        where TSink : struct, IQGemmTileSink
+    {
+        switch (rows)
+        {
+            case 1: TileWide<Rows1, TSink>(aw, kw, kw, b, o0, o1); break;
+            case 2: TileWide<Rows2, TSink>(aw, kw, kw, b, o0, o1); break;
+            case 3: TileWide<Rows3, TSink>(aw, kw, kw, b, o0, o1); break;
+            case 4: TileWide<Rows4, TSink>(aw, kw, kw, b, o0, o1); break;
+            case 5: TileWide<Rows5, TSink>(aw, kw, kw, b, o0, o1); break;
+            default: TileWide<Rows6, TSink>(aw, kw, kw, b, o0, o1); break;
         }
     }
 
@@ -102,18 +159,20 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     }
 
     /// <summary>
-    /// Raw dot products of <typeparamref name="TRows"/> widened rows (<paramref name="ldw"/> apart, <paramref name="kw"/>
-    /// even) with one packed panel, stored to <paramref name="acc"/> (32 per row).
+    /// <typeparamref name="TRows"/> widened rows (<paramref name="ldw"/> apart, <paramref name="kw"/> even) times one
+    /// packed panel; columns 0..15 start from and leave through <paramref name="o0"/>, 16..31 through <paramref name="o1"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileWide<TRows>(short* aw, nint ldw, int kw, byte* b, int* acc) where TRows : struct, IRowCount
+    private static void TileWide<TRows, TSink>(short* aw, nint ldw, int kw, byte* b, QGemmTileOutput* o0, QGemmTileOutput* o1)
+        where TRows : struct, IRowCount where TSink : struct, IQGemmTileSink
     {
-        Vector512<int> c00 = default, c01 = default;
-        Vector512<int> c10 = default, c11 = default;
-        Vector512<int> c20 = default, c21 = default;
-        Vector512<int> c30 = default, c31 = default;
-        Vector512<int> c40 = default, c41 = default;
-        Vector512<int> c50 = default, c51 = default;
+        Vector512<int> c00 = Avx512F.InsertVector256(TSink.Start0(o0).ToVector512Unsafe(), TSink.Start1(o0), 1);
+        Vector512<int> c01 = Avx512F.InsertVector256(TSink.Start0(o1).ToVector512Unsafe(), TSink.Start1(o1), 1);
+        Vector512<int> c10 = c00, c11 = c01;
+        Vector512<int> c20 = c00, c21 = c01;
+        Vector512<int> c30 = c00, c31 = c01;
+        Vector512<int> c40 = c00, c41 = c01;
+        Vector512<int> c50 = c00, c51 = c01;
         short* a0 = aw;
         short* a1 = aw + 1 * ldw;
         short* a2 = aw + 2 * ldw;
@@ -184,26 +243,39 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                 c50 += t50; c51 += t51;
             }
         }
-        c00.Store(acc + 0); c01.Store(acc + 16);
-        if (TRows.Value > 1)
+        // Rows leave in fours and pairs, each 16-column half through its own output.
+        switch (TRows.Value)
         {
-            c10.Store(acc + 32); c11.Store(acc + 48);
-        }
-        if (TRows.Value > 2)
-        {
-            c20.Store(acc + 64); c21.Store(acc + 80);
-        }
-        if (TRows.Value > 3)
-        {
-            c30.Store(acc + 96); c31.Store(acc + 112);
-        }
-        if (TRows.Value > 4)
-        {
-            c40.Store(acc + 128); c41.Store(acc + 144);
-        }
-        if (TRows.Value > 5)
-        {
-            c50.Store(acc + 160); c51.Store(acc + 176);
+            case 1:
+                TSink.Row(o0, 0, c00.GetLower(), c00.GetUpper());
+                TSink.Row(o1, 0, c01.GetLower(), c01.GetUpper());
+                break;
+            case 2:
+            case 3:
+                TSink.Rows2(o0, 0, c00.GetLower(), c00.GetUpper(), c10.GetLower(), c10.GetUpper());
+                TSink.Rows2(o1, 0, c01.GetLower(), c01.GetUpper(), c11.GetLower(), c11.GetUpper());
+                if (TRows.Value == 3)
+                {
+                    TSink.Row(o0, 2, c20.GetLower(), c20.GetUpper());
+                    TSink.Row(o1, 2, c21.GetLower(), c21.GetUpper());
+                }
+                break;
+            default:
+                TSink.Rows4(o0, 0, c00.GetLower(), c00.GetUpper(), c10.GetLower(), c10.GetUpper(),
+                    c20.GetLower(), c20.GetUpper(), c30.GetLower(), c30.GetUpper());
+                TSink.Rows4(o1, 0, c01.GetLower(), c01.GetUpper(), c11.GetLower(), c11.GetUpper(),
+                    c21.GetLower(), c21.GetUpper(), c31.GetLower(), c31.GetUpper());
+                if (TRows.Value == 5)
+                {
+                    TSink.Row(o0, 4, c40.GetLower(), c40.GetUpper());
+                    TSink.Row(o1, 4, c41.GetLower(), c41.GetUpper());
+                }
+                else if (TRows.Value == 6)
+                {
+                    TSink.Rows2(o0, 4, c40.GetLower(), c40.GetUpper(), c50.GetLower(), c50.GetUpper());
+                    TSink.Rows2(o1, 4, c41.GetLower(), c41.GetUpper(), c51.GetLower(), c51.GetUpper());
+                }
+                break;
         }
     }
 }

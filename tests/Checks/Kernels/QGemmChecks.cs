@@ -194,6 +194,25 @@ public static class QGemmChecks
                         WeightZeroPoints: 0, WeightsAvoidMinus128: rng.Next(2) == 0,
                         ExtraLda: rng.Next(2) * 7, ExtraLdc: rng.Next(2) * 5, Seed: seed);
                 }
+        // The avx512 path's 32-column tile, finished in registers as two 16-column halves: every tile height
+        // (M % 6 = 0..5) for every output kind and sign, full 32-column panels and a partial last one (N = 80).
+        var wide = new Random(77);
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+            foreach (bool signed in new[] { false, true })
+                for (int tail = 0; tail < 6; tail++)
+                {
+                    seed++;
+                    int k = new[] { 2, 31, 64, 130 }[wide.Next(4)];
+                    int[] outZps = kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8;
+                    int outZp = outZps[wide.Next(outZps.Length)];
+                    (int lo, int hi) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    (int min, int max) = wide.Next(2) == 0 ? (lo, hi) : (outZp, hi);
+                    int za = signed ? ZeroPointsS8[wide.Next(4)] : ZeroPointsU8[wide.Next(4)];
+                    yield return new QGemmCase(6 * wide.Next(1, 3) + tail, wide.Next(2) == 0 ? 64 : 80, k, signed, za, kind, outZp, min, max,
+                        PerColumnScale: wide.Next(2) == 0, ScaleBase: 0.5f / (k * 64), Bias: wide.Next(3) != 0,
+                        WeightZeroPoints: 0, WeightsAvoidMinus128: wide.Next(2) == 0,
+                        ExtraLda: wide.Next(2) * 7, ExtraLdc: wide.Next(2) * 5, Seed: seed);
+                }
     }
 
     /// <summary>Large enough to be split over the pool; each runs with 1, 2 and 3 threads.</summary>
