@@ -96,47 +96,178 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
     private static void Run<T>(in DepthwiseArgs<T> a, byte* head) where T : unmanaged
     {
         ref readonly var g = ref a.Geometry;
-        int channels = a.Channels, width = g.InputWidth, height = g.InputHeight, outWidth = g.OutputWidth;
-        int strideY = g.StrideHeight, strideX = g.StrideWidth, padTop = g.PadTop, padLeft = g.PadLeft, blocks = channels / 16;
+        int channels = a.Channels, width = g.InputWidth, height = g.InputHeight;
         var (loS, hiS) = Requantization.Bounds(a.Output);
         var e = new Epilogue(Vector512.Create(loS), Vector512.Create(hiS), Vector512.Create(a.Output.ZeroPoint));
-        Vector512<float> zpIn = Vector512.Create((float)a.InputZeroPoint);
-        // Output pixels whose three input columns are all inside the row: [inLo, inHi).
-        int inLo = Math.Min((padLeft + strideX - 1) / strideX, outWidth);
-        int inHi = width - 3 + padLeft >= 0 ? Math.Min((width - 3 + padLeft) / strideX + 1, outWidth) : 0;
-        if (inHi < inLo) inHi = inLo;
-        nint rowBytes = (nint)width * channels;
-        fixed (T* input = a.Input)
-        fixed (T* output = a.Destination)
+        // Window rows above or below the image read a row of zero points, so every output row runs the same loops.
+        int firstRow = a.RowStart * g.StrideHeight - g.PadTop, lastRow = (a.RowEnd - 1) * g.StrideHeight - g.PadTop + 2;
+        byte[]? zpRow = firstRow < 0 || lastRow >= height ? ArrayPool<byte>.Shared.Rent(width * channels) : null;
+        try
         {
-            for (int oy = a.RowStart; oy < a.RowEnd; oy++)
+            if (zpRow is not null) zpRow.AsSpan(0, width * channels).Fill(typeof(T) == typeof(byte) ? (byte)a.InputZeroPoint : (byte)(sbyte)a.InputZeroPoint);
+            fixed (T* input = a.Input)
+            fixed (T* output = a.Destination)
+            fixed (byte* zp = zpRow)
             {
-                int iy0 = oy * strideY - padTop;
-                bool rowsInside = iy0 >= 0 && iy0 + 2 < height;
-                T* dstRow = output + (nint)oy * outWidth * channels;
-                for (int b = 0; b < blocks; b++)
-                {
-                    float* w = (float*)(head + b * BlockBytes);
-                    T* dst = dstRow + b * 16;
-                    if (!rowsInside)
-                    {
-                        for (int ox = 0; ox < outWidth; ox++)
-                            Pixel(input + b * 16, w, g, channels, iy0, ox * strideX - padLeft, zpIn, dst + ox * channels, e);
-                        continue;
-                    }
-                    for (int ox = 0; ox < inLo; ox++)
-                        Pixel(input + b * 16, w, g, channels, iy0, ox * strideX - padLeft, zpIn, dst + ox * channels, e);
-                    if (inHi > inLo)
-                    {
-                        T* row0 = input + iy0 * rowBytes + (nint)(inLo * strideX - padLeft) * channels + b * 16;
-                        if (strideX == 1) SlideStride1(row0, rowBytes, channels, w, dst + (nint)inLo * channels, inHi - inLo, e);
-                        else SlideStride2(row0, rowBytes, channels, w, dst + (nint)inLo * channels, inHi - inLo, e);
-                    }
-                    for (int ox = inHi; ox < outWidth; ox++)
-                        Pixel(input + b * 16, w, g, channels, iy0, ox * strideX - padLeft, zpIn, dst + ox * channels, e);
-                }
+                var rows = new Rows<T>(input, (T*)zp, g, channels, a.RowStart, a.RowEnd, a.InputZeroPoint);
+                for (int b = 0; b < channels / 16; b++)
+                    Block(rows, (float*)(head + b * BlockBytes), output + b * 16, b * 16, e);
             }
         }
+        finally
+        {
+            if (zpRow is not null) ArrayPool<byte>.Shared.Return(zpRow);
+        }
+    }
+
+    /// <summary>The geometry one call's blocks share: where the input rows are and which output pixels are interior.</summary>
+    private readonly struct Rows<T> where T : unmanaged
+    {
+        public readonly T* Input, ZeroPointRow;
+        public readonly nint RowBytes;
+        public readonly int Channels, Width, Height, OutWidth, StrideY, StrideX, PadTop, PadLeft, RowStart, RowEnd;
+        /// <summary>Output pixels whose three input columns are all inside the row: [InLo, InHi).</summary>
+        public readonly int InLo, InHi;
+        public readonly Vector512<float> ZeroPoint;
+
+        public Rows(T* input, T* zeroPointRow, in WindowGeometry g, int channels, int rowStart, int rowEnd, int zeroPoint)
+        {
+            Input = input;
+            ZeroPointRow = zeroPointRow;
+            Channels = channels;
+            Width = g.InputWidth;
+            Height = g.InputHeight;
+            OutWidth = g.OutputWidth;
+            StrideY = g.StrideHeight;
+            StrideX = g.StrideWidth;
+            PadTop = g.PadTop;
+            PadLeft = g.PadLeft;
+            RowStart = rowStart;
+            RowEnd = rowEnd;
+            RowBytes = (nint)Width * channels;
+            InLo = Math.Min((PadLeft + StrideX - 1) / StrideX, OutWidth);
+            int hi = Width - 3 + PadLeft >= 0 ? Math.Min((Width - 3 + PadLeft) / StrideX + 1, OutWidth) : 0;
+            InHi = Math.Max(hi, InLo);
+            ZeroPoint = Vector512.Create((float)zeroPoint);
+        }
+
+        /// <summary>Input row <paramref name="iy"/> at channel <paramref name="c"/>, or the zero-point row outside the image.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T* Row(int iy, int c) => ((uint)iy < (uint)Height ? Input + iy * RowBytes : ZeroPointRow) + c;
+
+        /// <summary>Column <paramref name="ix"/> of a row widened to float, or the zero point left or right of the image.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Column(T* row, int ix) => (uint)ix < (uint)Width ? Load(row + (nint)ix * Channels) : ZeroPoint;
+    }
+
+    /// <summary>
+    /// One 16-channel block over all the call's output rows, its weights held in registers: border pixels column by
+    /// column, interior pixels sliding along the row (stride 1: one new input column per pixel, stride 2: two).
+    /// Three partial sums per pixel, one per kernel row, keep the FMA chains short.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<T>(in Rows<T> r, float* w, T* output, int c, in Epilogue e) where T : unmanaged
+    {
+        Vector512<float> w0 = Avx512F.LoadAlignedVector512(w), w1 = Avx512F.LoadAlignedVector512(w + 16), w2 = Avx512F.LoadAlignedVector512(w + 32);
+        Vector512<float> w3 = Avx512F.LoadAlignedVector512(w + 48), w4 = Avx512F.LoadAlignedVector512(w + 64), w5 = Avx512F.LoadAlignedVector512(w + 80);
+        Vector512<float> w6 = Avx512F.LoadAlignedVector512(w + 96), w7 = Avx512F.LoadAlignedVector512(w + 112), w8 = Avx512F.LoadAlignedVector512(w + 128);
+        Vector512<float> bias = Avx512F.LoadAlignedVector512(w + 144), scale = Avx512F.LoadAlignedVector512(w + 160);
+        nint step = r.Channels;
+        int inLo = r.InLo, inHi = r.InHi, outWidth = r.OutWidth, strideX = r.StrideX;
+        Vector512<float> zp = r.ZeroPoint;
+        // Pixel 0 misses only the column left of the image (its other two are inside), and pixel inHi only the one right of it.
+        bool leftPad = r.PadLeft == 1 && inLo == 1 && r.Width >= 2 && inHi >= 1;
+        bool rightPad = inHi < outWidth && inHi * strideX - r.PadLeft >= 0 && inHi * strideX - r.PadLeft + 2 == r.Width;
+        for (int oy = r.RowStart; oy < r.RowEnd; oy++)
+        {
+            int iy0 = oy * r.StrideY - r.PadTop;
+            T* p0 = r.Row(iy0, c), p1 = r.Row(iy0 + 1, c), p2 = r.Row(iy0 + 2, c);
+            T* dst = output + (nint)oy * outWidth * step;
+            // With one column of left padding the first pixel slides in from a zero-point column (MobileNet's 'same'
+            // padding), and with one column missing on the right so does the last; other borders go column by column.
+            int ox = leftPad ? 0 : inLo;
+            if (!leftPad)
+                for (int x = 0; x < inLo; x++) BorderPixel(r, p0, p1, p2, x, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, e);
+            if (inHi > ox)
+            {
+                nint first = (nint)(ox * strideX - r.PadLeft) * step;
+                T* q0 = p0 + first, q1 = p1 + first, q2 = p2 + first, d = dst + ox * step;
+                Vector512<float> a0 = zp, a1 = zp, a2 = zp;
+                if (!leftPad)
+                {
+                    a0 = Load(q0); a1 = Load(q1); a2 = Load(q2);
+                }
+                if (strideX == 1)
+                {
+                    Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
+                    for (; ox < inHi; ox++)
+                    {
+                        Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
+                        e.Store(d, Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        a0 = b0; a1 = b1; a2 = b2;
+                        b0 = c0; b1 = c1; b2 = c2;
+                        q0 += step; q1 += step; q2 += step;
+                        d += step;
+                    }
+                    if (rightPad)
+                    {
+                        e.Store(d, Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        ox++;
+                    }
+                }
+                else
+                {
+                    for (; ox < inHi; ox++)
+                    {
+                        Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
+                        Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
+                        e.Store(d, Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        a0 = c0; a1 = c1; a2 = c2;
+                        q0 += 2 * step; q1 += 2 * step; q2 += 2 * step;
+                        d += step;
+                    }
+                    if (rightPad)
+                    {
+                        Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
+                        e.Store(d, Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        ox++;
+                    }
+                }
+            }
+            for (; ox < outWidth; ox++)
+                BorderPixel(r, p0, p1, p2, ox, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, e);
+        }
+    }
+
+    /// <summary>An output pixel whose window leaves the row on the left or right: columns outside read the zero point.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BorderPixel<T>(in Rows<T> r, T* p0, T* p1, T* p2, int ox, T* dst,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4,
+        Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> bias,
+        Vector512<float> scale, in Epilogue e) where T : unmanaged
+    {
+        int ix = ox * r.StrideX - r.PadLeft;
+        Vector512<float> sum = Sum(
+            r.Column(p0, ix), r.Column(p0, ix + 1), r.Column(p0, ix + 2),
+            r.Column(p1, ix), r.Column(p1, ix + 1), r.Column(p1, ix + 2),
+            r.Column(p2, ix), r.Column(p2, ix + 1), r.Column(p2, ix + 2),
+            w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
+        e.Store(dst + ox * (nint)r.Channels, sum, scale);
+    }
+
+    /// <summary>bias + the nine taps (x00 x01 x02 the window's top row), as three per-row partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sum(
+        Vector512<float> x00, Vector512<float> x01, Vector512<float> x02,
+        Vector512<float> x10, Vector512<float> x11, Vector512<float> x12,
+        Vector512<float> x20, Vector512<float> x21, Vector512<float> x22,
+        Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4,
+        Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> bias)
+    {
+        Vector512<float> s0 = Avx512F.FusedMultiplyAdd(x02, w2, Avx512F.FusedMultiplyAdd(x01, w1, Avx512F.FusedMultiplyAdd(x00, w0, bias)));
+        Vector512<float> s1 = Avx512F.FusedMultiplyAdd(x12, w5, Avx512F.FusedMultiplyAdd(x11, w4, Avx512F.Multiply(x10, w3)));
+        Vector512<float> s2 = Avx512F.FusedMultiplyAdd(x22, w8, Avx512F.FusedMultiplyAdd(x21, w7, Avx512F.Multiply(x20, w6)));
+        return Avx512F.Add(Avx512F.Add(s0, s1), s2);
     }
 
     private readonly struct Epilogue(Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint)
@@ -162,75 +293,4 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
         typeof(T) == typeof(byte)
             ? Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((byte*)p)))
             : Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((sbyte*)p)));
-
-    /// <summary>One output pixel whose window may leave the image: taps outside read the input zero point.</summary>
-    private static void Pixel<T>(T* input, float* w, in WindowGeometry g, int channels, int iy0, int ix0, Vector512<float> zpIn,
-        T* dst, in Epilogue e) where T : unmanaged
-    {
-        Vector512<float> acc = Avx512F.LoadAlignedVector512(w + 9 * 16);
-        for (int ky = 0; ky < 3; ky++)
-        {
-            int iy = iy0 + ky;
-            bool rowInside = (uint)iy < (uint)g.InputHeight;
-            for (int kx = 0; kx < 3; kx++)
-            {
-                int ix = ix0 + kx;
-                Vector512<float> x = rowInside && (uint)ix < (uint)g.InputWidth ? Load(input + ((nint)iy * g.InputWidth + ix) * channels) : zpIn;
-                acc = Avx512F.FusedMultiplyAdd(x, Avx512F.LoadAlignedVector512(w + (ky * 3 + kx) * 16), acc);
-            }
-        }
-        e.Store(dst, acc, Avx512F.LoadAlignedVector512(w + 10 * 16));
-    }
-
-    /// <summary>
-    /// <paramref name="count"/> interior pixels at stride 1 from <paramref name="p"/> (the first pixel's top-left input):
-    /// each pixel loads one new input column and reuses the two before it.
-    /// </summary>
-    private static void SlideStride1<T>(T* p, nint rowBytes, int channels, float* w, T* dst, int count, in Epilogue e) where T : unmanaged
-    {
-        Vector512<float> w0 = Avx512F.LoadAlignedVector512(w), w1 = Avx512F.LoadAlignedVector512(w + 16), w2 = Avx512F.LoadAlignedVector512(w + 32);
-        Vector512<float> w3 = Avx512F.LoadAlignedVector512(w + 48), w4 = Avx512F.LoadAlignedVector512(w + 64), w5 = Avx512F.LoadAlignedVector512(w + 80);
-        Vector512<float> w6 = Avx512F.LoadAlignedVector512(w + 96), w7 = Avx512F.LoadAlignedVector512(w + 112), w8 = Avx512F.LoadAlignedVector512(w + 128);
-        Vector512<float> bias = Avx512F.LoadAlignedVector512(w + 144), scale = Avx512F.LoadAlignedVector512(w + 160);
-        T* p1 = p + rowBytes, p2 = p + 2 * rowBytes;
-        Vector512<float> a0 = Load(p), a1 = Load(p1), a2 = Load(p2);
-        Vector512<float> b0 = Load(p + channels), b1 = Load(p1 + channels), b2 = Load(p2 + channels);
-        nint step = channels, next = 2 * step;
-        for (int i = 0; i < count; i++)
-        {
-            Vector512<float> c0 = Load(p + next), c1 = Load(p1 + next), c2 = Load(p2 + next);
-            Vector512<float> s0 = Avx512F.FusedMultiplyAdd(c0, w2, Avx512F.FusedMultiplyAdd(b0, w1, Avx512F.FusedMultiplyAdd(a0, w0, bias)));
-            Vector512<float> s1 = Avx512F.FusedMultiplyAdd(c1, w5, Avx512F.FusedMultiplyAdd(b1, w4, Avx512F.Multiply(a1, w3)));
-            Vector512<float> s2 = Avx512F.FusedMultiplyAdd(c2, w8, Avx512F.FusedMultiplyAdd(b2, w7, Avx512F.Multiply(a2, w6)));
-            e.Store(dst, Avx512F.Add(Avx512F.Add(s0, s1), s2), scale);
-            a0 = b0; a1 = b1; a2 = b2;
-            b0 = c0; b1 = c1; b2 = c2;
-            p += step; p1 += step; p2 += step;
-            dst += step;
-        }
-    }
-
-    /// <summary>The same at stride 2: each pixel loads two new input columns and reuses the last column of the one before.</summary>
-    private static void SlideStride2<T>(T* p, nint rowBytes, int channels, float* w, T* dst, int count, in Epilogue e) where T : unmanaged
-    {
-        Vector512<float> w0 = Avx512F.LoadAlignedVector512(w), w1 = Avx512F.LoadAlignedVector512(w + 16), w2 = Avx512F.LoadAlignedVector512(w + 32);
-        Vector512<float> w3 = Avx512F.LoadAlignedVector512(w + 48), w4 = Avx512F.LoadAlignedVector512(w + 64), w5 = Avx512F.LoadAlignedVector512(w + 80);
-        Vector512<float> w6 = Avx512F.LoadAlignedVector512(w + 96), w7 = Avx512F.LoadAlignedVector512(w + 112), w8 = Avx512F.LoadAlignedVector512(w + 128);
-        Vector512<float> bias = Avx512F.LoadAlignedVector512(w + 144), scale = Avx512F.LoadAlignedVector512(w + 160);
-        T* p1 = p + rowBytes, p2 = p + 2 * rowBytes;
-        Vector512<float> a0 = Load(p), a1 = Load(p1), a2 = Load(p2);
-        nint step = channels, twoSteps = 2 * step;
-        for (int i = 0; i < count; i++)
-        {
-            Vector512<float> b0 = Load(p + step), b1 = Load(p1 + step), b2 = Load(p2 + step);
-            Vector512<float> c0 = Load(p + twoSteps), c1 = Load(p1 + twoSteps), c2 = Load(p2 + twoSteps);
-            Vector512<float> s0 = Avx512F.FusedMultiplyAdd(c0, w2, Avx512F.FusedMultiplyAdd(b0, w1, Avx512F.FusedMultiplyAdd(a0, w0, bias)));
-            Vector512<float> s1 = Avx512F.FusedMultiplyAdd(c1, w5, Avx512F.FusedMultiplyAdd(b1, w4, Avx512F.Multiply(a1, w3)));
-            Vector512<float> s2 = Avx512F.FusedMultiplyAdd(c2, w8, Avx512F.FusedMultiplyAdd(b2, w7, Avx512F.Multiply(a2, w6)));
-            e.Store(dst, Avx512F.Add(Avx512F.Add(s0, s1), s2), scale);
-            a0 = c0; a1 = c1; a2 = c2;
-            p += twoSteps; p1 += twoSteps; p2 += twoSteps;
-            dst += step;
-        }
-    }
 }
