@@ -100,8 +100,14 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
             for (int mc = m0; mc < m1; mc += chunk)
             {
                 int mcEnd = Math.Min(m1, mc + chunk);
-                for (int m = mc; m < mcEnd; m++)
-                    WideActivations.WidenPadded<TSigned>(job->A + m * job->Lda, aw + (m - mc) * kw, k);
+                // Rows back to back (a pointwise convolution's NHWC input) widen as one run: at K = 16 the per-row
+                // calls cost a third of the multiply-adds. With odd K and stride K + 1 the byte after each row
+                // lands on the last pair's zero weight, so it need not be zero itself.
+                if (job->Lda == kw)
+                    WideActivations.WidenPadded<TSigned>(job->A + mc * job->Lda, aw, (mcEnd - mc) * kw);
+                else
+                    for (int m = mc; m < mcEnd; m++)
+                        WideActivations.WidenPadded<TSigned>(job->A + m * job->Lda, aw + (m - mc) * kw, k);
                 for (int p = p0; p < p1; p++)
                 {
                     byte* b = job->B + p * job->PanelBytes;

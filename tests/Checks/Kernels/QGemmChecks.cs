@@ -58,6 +58,12 @@ public static class QGemmChecks
         // Deeper than the x86 paths' 512-k activation-widening chunk, ending odd and mid-group.
         yield return Case(5, 20, 1031, false, QGemmOutputKind.Int32, rng, 900);
         yield return Case(7, 33, 515, true, QGemmOutputKind.UInt8, rng, 901);
+        // The avx512 path widens rows whose stride is K rounded up to a pair as one run, here odd K with stride
+        // K + 1: the random byte after each row meets the packing's zero weight of the last pair.
+        foreach (bool signed in new[] { false, true })
+            yield return new QGemmCase(13, 40, 15, signed, signed ? -3 : 7, QGemmOutputKind.Int32, 0, 0, 0,
+                PerColumnScale: false, ScaleBase: 1f, Bias: true, WeightZeroPoints: 0, WeightsAvoidMinus128: false,
+                ExtraLda: 1, ExtraLdc: 0, Seed: 920 + (signed ? 1 : 0));
         // More rows than the avx512 path widens at once (256 KB of s16 rows: 126 rows at K = 1031), odd K.
         yield return Case(131, 35, 1031, true, QGemmOutputKind.UInt8, rng, 909);
         // GEMV-like rows (M = 1 or 2, or 1-2 rows below the tile) over more than four 16-column panels:
