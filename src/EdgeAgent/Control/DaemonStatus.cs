@@ -44,8 +44,8 @@ public sealed record DaemonStatus
     /// <summary>The GC settings in effect (from the project's runtime configuration, or DOTNET_ variables).</summary>
     public JsonObject? GcSettings { get; init; }
     public long ResidentBytes { get; init; }
-    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
-    public JsonObject? Drift { get; init; }
+    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Snapshot"/>).</summary>
+    public Learning.DriftStatus? Drift { get; init; }
 
     /// <summary>The status as a JSON object (the status command's reply): <see cref="WriteProperties"/> read back.</summary>
     public JsonObject ToJson()
@@ -110,7 +110,8 @@ public sealed record DaemonStatus
         writer.WriteNumber("rss_bytes", ResidentBytes);
         writer.WriteEndObject();
         writer.WritePropertyName("drift");
-        WriteNode(writer, Drift);
+        if (Drift is { } drift) drift.Write(writer);
+        else writer.WriteNullValue();
     }
 
     // The round-trip ("O") form, as DateTimeOffset.ToString("O") gives it, formatted without a string.

@@ -133,7 +133,7 @@ public sealed class StatusProvider : IStatusProvider
             ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
             GcSettings = _gcSettings,
             ResidentBytes = ResidentMemory.Bytes(),
-            Drift = _drift?.Status(),
+            Drift = _drift?.Snapshot(),
         };
     }
 
