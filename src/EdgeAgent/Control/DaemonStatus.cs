@@ -5,8 +5,11 @@ using System.Text.Json.Nodes;
 
 namespace EdgeAgent.Daemon.Control;
 
-/// <summary>What <see cref="IStatusProvider"/> reports. Rates are per second over the last status interval.</summary>
-public sealed record DaemonStatus
+/// <summary>
+/// What <see cref="IStatusProvider"/> reports. Rates are per second over the last status interval. A value (the
+/// retained status is written from one every minute: no object per status).
+/// </summary>
+public readonly record struct DaemonStatus
 {
     public required string DeviceId { get; init; }
     public required string Version { get; init; }

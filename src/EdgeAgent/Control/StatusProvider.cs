@@ -86,7 +86,7 @@ public sealed class StatusProvider : IStatusProvider
                 _lastTimestamp = now;
             }
         }
-        var reservoir = _reservoir?.GetStats();
+        var reservoir = _reservoir?.GetCounters();
         string health = "ok";
         string? reason = null;
         if (served is null)
@@ -130,11 +130,31 @@ public sealed class StatusProvider : IStatusProvider
             // which over a benchmark's interval of a hundred inferences would blur the per-inference figure.
             ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
-            ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
+            ManagedCommittedBytes = CommittedBytes(),
             GcSettings = _gcSettings,
             ResidentBytes = ResidentMemory.Bytes(),
             Drift = _drift?.Snapshot(),
         };
+    }
+
+    // GC.GetGCMemoryInfo builds an object with per-generation arrays (~0.3 KB) on each call, for figures that describe
+    // the last collection and so change only when one runs: read again only after a collection (the gen0 count
+    // counts every collection).
+    private int _committedAtCollection = -1;
+    private long _committedBytes;
+
+    private long CommittedBytes()
+    {
+        lock (_gate)
+        {
+            int collections = GC.CollectionCount(0);
+            if (collections != _committedAtCollection)
+            {
+                _committedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes;
+                _committedAtCollection = collections;
+            }
+            return _committedBytes;
+        }
     }
 
     private static JsonObject GcSettings()
