@@ -97,7 +97,7 @@ public sealed class StatusProvider : IStatusProvider
         else if (_metrics.DroppedWindows > 0 || _metrics.DroppedSamples > 0)
         {
             health = "degraded";
-            reason = $"dropped {_metrics.DroppedSamples} samples and {_metrics.DroppedWindows} windows since start";
+            reason = DroppedReason(_metrics.DroppedSamples, _metrics.DroppedWindows);
         }
         return new DaemonStatus
         {
@@ -135,6 +135,21 @@ public sealed class StatusProvider : IStatusProvider
             ResidentBytes = ResidentMemory.Bytes(),
             Drift = _drift?.Snapshot(),
         };
+    }
+
+    // The reason of a degraded health names the drop counts; formatted again only when they change (a start-up's drops
+    // would otherwise cost a string in every status for the rest of the daemon's life).
+    private (long Samples, long Windows, string Text)? _droppedReason;
+
+    private string DroppedReason(long samples, long windows)
+    {
+        lock (_gate)
+        {
+            if (_droppedReason is { } last && last.Samples == samples && last.Windows == windows) return last.Text;
+            string text = $"dropped {samples} samples and {windows} windows since start";
+            _droppedReason = (samples, windows, text);
+            return text;
+        }
     }
 
     // GC.GetGCMemoryInfo builds an object with per-generation arrays (~0.3 KB) on each call, for figures that describe
