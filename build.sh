@@ -10,7 +10,7 @@ QEMU_CPUS=(cortex-a53 cortex-a72 cortex-a76)   # Pi 3, Pi 4 (no dotprod), Pi 5 (
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # What the tests, the ARM64 cross-build and the demo need beyond the .NET SDK (Debian package names).
-APT_PACKAGES=(clang lld gcc-aarch64-linux-gnu libstdc++6-arm64-cross qemu-user-static mosquitto
+APT_PACKAGES=(clang lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross qemu-user-static mosquitto
               mosquitto-clients libonnx-testdata dataset-fashion-mnist)
 
 usage() {
@@ -164,7 +164,7 @@ cmd_publish() {
   case "$rid" in linux-arm64|linux-x64) ;; *) echo "build.sh publish: unsupported RID '$rid' (linux-arm64 or linux-x64)" >&2; exit 2 ;; esac
   need_dotnet
   ensure_packages clang lld
-  if [ "$rid" = linux-arm64 ]; then ensure_packages gcc-aarch64-linux-gnu libstdc++6-arm64-cross; fi
+  if [ "$rid" = linux-arm64 ]; then ensure_packages gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross; fi
   local out="$ARTIFACTS/$rid"
   rm -rf "$out"; mkdir -p "$out"
   local project name

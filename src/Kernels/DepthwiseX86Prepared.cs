@@ -13,6 +13,8 @@ internal enum DepthwiseX86Kernel
     QuadRows,
     RowsPairs,
     RowsQuads,
+    /// <summary><see cref="DepthwiseConv3x3F32Avx512"/>: float weights, folded bias and scales per 16 channels.</summary>
+    F32Taps,
 }
 
 /// <summary>
@@ -90,10 +92,15 @@ internal sealed unsafe class DepthwiseX86Prepared
 
     /// <summary>Keeps a copy of the just-prepared head of <paramref name="scratch"/> in <paramref name="packed"/> (if any) for the next calls.</summary>
     public static void Keep(DepthwiseWeights? packed, DepthwiseX86Kernel kernel, in WindowGeometry g, int zpStored,
-        ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, in DepthwiseX86Scratch scratch, bool fits)
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, in DepthwiseX86Scratch scratch, bool fits) =>
+        Keep(packed, kernel, g, zpStored, bias, scales, scratch.Weights, scratch.PreparedBytes, fits);
+
+    /// <summary>Keeps a copy of <paramref name="bytes"/> prepared bytes at <paramref name="head"/> in <paramref name="packed"/> (if any).</summary>
+    public static void Keep(DepthwiseWeights? packed, DepthwiseX86Kernel kernel, in WindowGeometry g, int zpStored,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> scales, byte* head, int bytes, bool fits)
     {
         if (packed is null) return;
-        packed.X86Prepared = new DepthwiseX86Prepared(kernel, g, zpStored, bias, scales, scratch.Weights, scratch.PreparedBytes, fits);
+        packed.X86Prepared = new DepthwiseX86Prepared(kernel, g, zpStored, bias, scales, head, bytes, fits);
     }
 }
 

@@ -23,7 +23,7 @@ public sealed unsafe partial class KernelTable
             Isa.Avx512 => new QGemmKernel
             {
                 Name = "QGemm6x32Avx512", Mr = 6, Nr = 32, Kr = 2, KBlock = 2, WeightBytes = 2,
-                SignedOffset = 0, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm6x32Avx512>,
+                SignedOffset = 0, UnsignedOffset = 0, Block = &QGemm6x32Avx512.Block,
             },
             Isa.Avx2 => new QGemmKernel
             {

@@ -8,7 +8,8 @@ namespace EdgeAgent.Kernels;
 /// channels (VPMADDWD: exact, |x - zp| · |w| ≤ 255 · 128 per product). Symmetric weights, groups of 1, u8 in and
 /// out or s8 in and out; bias, per-channel requantization (<see cref="Requantization"/>) and the fused clamp in
 /// the epilogue. Results are the same bits on every path; <see cref="QConvDirectScalar"/> is the specification.
-/// AVX-VNNI and ARM dot product keep the taps as bytes and multiply four at a time (<see cref="QConvDirectAvxVnni"/>,
+/// On <c>avx512</c>, output channels in multiples of 16 go eight pixels x 16 channels on 512-bit VPMADDWD with tap pairs
+/// read from int16 row slots (<see cref="QConvDirect8x16PairsAvx512"/>). AVX-VNNI and ARM dot product keep the taps as bytes and multiply four at a time (<see cref="QConvDirectAvxVnni"/>,
 /// <see cref="QConvDirectNeonDot"/>); ARMv8.0 multiplies int16 weights by each tap's lane (<see cref="QConvDirectNeon"/>).
 /// </summary>
 public sealed class QConvDirect
@@ -58,6 +59,18 @@ public sealed class QConvDirect
 
     /// <summary>Tap quads of a whole receptive field for <see cref="PackedFieldQuads"/>, or 0 when that path cannot run.</summary>
     internal int FieldQuads { get; }
+
+    /// <summary>
+    /// int16 weight pairs for <see cref="QConvDirect8x16PairsAvx512"/> (empty when it cannot run), pinned:
+    /// [OutChannels / 16][pairs][16 channels x 2] from <see cref="PackedPairs512Start"/> (64-byte aligned).
+    /// </summary>
+    internal short[] PackedPairs512 { get; } = [];
+
+    /// <summary>Where the 64-byte aligned <see cref="PackedPairs512"/> begin.</summary>
+    internal int PackedPairs512Start { get; }
+
+    /// <summary>Per tap pair of <see cref="PackedPairs512"/>, its first value's offset from a pixel's first row-slot value.</summary>
+    internal int[] PairOffsets { get; } = [];
 
     /// <summary>Per output channel (padded to the blocks), the sum of its weights: the zero-point correction of the VNNI path.</summary>
     internal int[] ChannelSums { get; }
@@ -138,6 +151,12 @@ public sealed class QConvDirect
                     ChannelSums[o] += v;
                     ChannelAbsSums[o] += Math.Abs((int)v);
                 }
+        if (QConvDirect8x16PairsAvx512.Handles(table.Isa, shape))
+        {
+            PackedPairs512 = QConvDirect8x16PairsAvx512.Pack(shape, weights, out int start, out int[] offsets);
+            PackedPairs512Start = start;
+            PairOffsets = offsets;
+        }
         if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
         {
             FieldQuads = kh * QConvDirect8x16FieldAvxVnni.RowQuads(shape) + QConvDirect8x16FieldAvxVnni.LeftoverQuads(shape);
@@ -180,6 +199,11 @@ public sealed class QConvDirect
 
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
+        if (PackedPairs512.Length != 0)
+        {
+            QConvDirect8x16PairsAvx512.Run(args);
+            return;
+        }
         if (FieldQuads > 0) QConvDirect8x16FieldAvxVnni.Run(args);
         else if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
         else if (UsesDot(Table)) QConvDirectNeonDot.Run(args);

@@ -108,4 +108,19 @@ internal static unsafe class WideActivations
         for (; i < len; i++) dst[i] = TSigned.Value ? (sbyte)src[i] : src[i];
         if ((len & 1) != 0) dst[len] = 0;
     }
+
+    /// <summary>As <see cref="Widen{TSigned}"/>, 32 activations per step with AVX-512BW (callers check it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WidenPadded<TSigned>(byte* src, short* dst, int len) where TSigned : struct, IFlag
+    {
+        int i = 0;
+        for (; i + 32 <= len; i += 32)
+        {
+            var v = TSigned.Value
+                ? Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)src + i))
+                : Avx512BW.ConvertToVector512Int16(Vector256.Load(src + i));
+            v.Store(dst + i);
+        }
+        Widen<TSigned>(src + i, dst + i, len - i);
+    }
 }

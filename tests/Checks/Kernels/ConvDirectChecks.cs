@@ -5,7 +5,7 @@ namespace EdgeAgent.Checks.Kernels;
 /// <summary>
 /// QConvDirect (few input channels, no im2col) on every supported path against a convolution written here from
 /// the definition, bit for bit: stems (3x3 stride 2, 1-4 channels), 1-D kernels, dilation, asymmetric padding,
-/// output channels around the 8-channel blocks and the 32-channel pass, batch, u8 and s8, bias or none, one or
+/// output channels around the 8-channel blocks, the 32-channel pass and the 16-channel tiles, batch, u8 and s8, bias or none, one or
 /// per-channel scales, fused clamps, split row ranges; then the argument errors.
 /// </summary>
 public static class ConvDirectChecks
@@ -16,6 +16,7 @@ public static class ConvDirectChecks
         {
             checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.geometries", () => RunAll(isa)));
             checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.large-scales", () => LargeScales(isa)));
+            checks.Add(new("kernels", $"conv-direct.{isa.ToName()}.sums-near-float-limit", () => SumsNear2To24(isa)));
         }
         checks.Add(new("kernels", "conv-direct.argument-errors", ArgumentErrors));
     }
@@ -43,6 +44,11 @@ public static class ConvDirectChecks
         new(1, 5, 23, 3, 8, 1, 1, 2, 2),                                              // 1x1 over RGB: no whole quad, only a leftover one
         new(1, 4, 1, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1),                                  // one-pixel output rows, padding on both sides
         new(1, 7, 17, 3, 16, 3, 3, 2, 2, 0, 0, 1, 1),                                 // odd width, padding only right and bottom
+        // The avx512 tap-pair kernel (output channels in 16s, eight pixels per tile):
+        new(1, 11, 37, 3, 32, 3, 3, 2, 2, 1, 1, 1, 1),                                // two 16-channel blocks, 19 columns: two tiles and a short one
+        new(1, 6, 24, 2, 48, 3, 3, 1, 1, 1, 1, 1, 1),                                 // three blocks, stride 1, whole tiles only
+        new(1, 8, 40, 3, 16, 2, 3, 1, 2, 0, 4, 1, 3, DilationWidth: 3),               // dilated along the row (pairs within a column, odd channels), wide pads
+        new(1, 2, 4201, 8, 16, 1, 2, 1, 1),                                           // a 1-D row longer than the kernel's stack slots
     ];
 
     private static void RunAll(Isa isa)
@@ -69,6 +75,45 @@ public static class ConvDirectChecks
             foreach (bool signed in new[] { false, true })
                 foreach (float factor in new[] { 3e5f, 3e9f })
                     Verify(table, shape, signed, ++seed, factor);
+    }
+
+    /// <summary>
+    /// Sums around 2^24, where an fp32 accumulator stops being exact (an exact-fp32 kernel must check its bound and fall
+    /// back to integers): sums landing exactly on 2^24, and sums just past it where a simulated fp32 accumulator gives a
+    /// different byte than the reference.
+    /// </summary>
+    private static void SumsNear2To24(Isa isa)
+    {
+        var table = KernelTable.For(isa);
+        const int Taps = 10, Channels = 16;
+        var shape = new Conv2DShape(1, 1, Taps, 1, Channels, 1, Taps);
+        // Every tap 255 x 127 (zero point 0), the bias makes the sum exactly 2^24.
+        var x = Enumerable.Repeat((byte)255, Taps).ToArray();
+        var w = Enumerable.Repeat((sbyte)127, Channels * Taps).ToArray();
+        int edge = (1 << 24) - 255 * 127 * Taps;
+        int[] bias = Enumerable.Range(0, Channels).Select(o => edge - o).ToArray();
+        float[] scales = [200f / (1 << 24)];
+        VerifyOne(table, shape, x, 0, w, bias, scales, QuantizedOutput.U8(0), "sums reaching 2^24");
+        // From 2^24 - 1, ten products of +1 — an fp32 accumulator stops at 2^24 (each +1 from there is a tie
+        // rounded back to even), the exact sum is 2^24 + 9, and the scale puts the rounding boundary between the two.
+        x = Enumerable.Repeat((byte)1, Taps).ToArray();
+        w = Enumerable.Repeat((sbyte)1, Channels * Taps).ToArray();
+        bias = Enumerable.Repeat((1 << 24) - 1, Channels).ToArray();
+        float fp32 = bias[0];
+        for (int t = 0; t < Taps; t++) fp32 = MathF.FusedMultiplyAdd(1f, 1f, fp32);
+        int exact = bias[0] + Taps;
+        float scale = 200.5f / (1 << 24);
+        Expect.True(Requantization.Requantize(exact, scale, 0, 0, 255) != Requantization.Requantize((int)fp32, scale, 0, 0, 255),
+            $"the case tells an fp32 accumulator ({fp32}) from the exact sum ({exact})");
+        VerifyOne(table, shape, x, 0, w, bias, [scale], QuantizedOutput.U8(0), "sums past 2^24");
+    }
+
+    private static void VerifyOne(KernelTable table, Conv2DShape s, byte[] x, int zpIn, sbyte[] w, int[] bias, float[] scales, QuantizedOutput output, string what)
+    {
+        var expected = Reference(s, x, false, zpIn, w, bias, scales, output);
+        var actual = new byte[expected.Length];
+        new QConvDirect(table, s, w).Run(x, zpIn, bias, scales, output, actual, 0, s.Batch * s.OutHeight);
+        Expect.SequenceEqual<byte>(expected, actual, $"direct conv {table.Name} {s}: {what}");
     }
 
     private static void Verify(KernelTable table, Conv2DShape s, bool signed, int seed, float scaleFactor = 1f)

@@ -140,6 +140,7 @@ public static class DepthwiseChecks
         checks.Add(new("kernels", "depthwise.u8.paths-match-scalar", () => PathsMatch<byte>(QuantsU8, 0x3d1)));
         checks.Add(new("kernels", "depthwise.s8.paths-match-scalar", () => PathsMatch<sbyte>(QuantsS8, 0x3d2)));
         checks.Add(new("kernels", "depthwise.out-of-int32-products-match-scalar", OutOfInt32Products));
+        checks.Add(new("kernels", "depthwise.float-accumulation-only-when-exact", FloatAccumulationOnlyWhenExact));
         checks.Add(new("kernels", "depthwise.row-split-is-invisible", RowSplit));
         checks.Add(new("kernels", "depthwise.scalar-matches-real-conv", ScalarMatchesRealConv));
         checks.Add(new("kernels", "depthwise.bad-arguments-are-named", BadArguments));
@@ -288,6 +289,73 @@ public static class DepthwiseChecks
                 Run(table, g, channels, inputS8, -3, weights, bias, scales, QuantizedOutput.S8(-5), actualS8, 0, g.OutputHeight);
                 Expect.SequenceEqual<byte>(expectedU8, actualU8, $"{table.Name} huge products u8, {g.KernelHeight}x{g.KernelWidth} s{g.StrideHeight} C = {channels}");
                 Expect.SequenceEqual<sbyte>(expectedS8, actualS8, $"{table.Name} huge products s8, {g.KernelHeight}x{g.KernelWidth} s{g.StrideHeight} C = {channels}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The fp32-accumulating kernels (AVX-512 3x3) are exact only while every partial sum stays within 2^24. One 3x3 window
+    /// per channel whose first kernel row takes the running sum to an odd value just above 2^24 (a float rounds it) and
+    /// whose other rows bring it back to (k + 1/2) x 2^17 with a scale of 2^-17, so one unit of error flips the rounded
+    /// output. The bias is below 2^24 itself: a kernel that checked only the bias, or ran in float regardless, fails here
+    /// (the check first proves that float accumulation in the kernel's order gives other bytes than the reference).
+    /// </summary>
+    private static void FloatAccumulationOnlyWhenExact()
+    {
+        const int channels = 16;
+        var g = new WindowGeometry(3, 3, 3, 1, 0);
+        var input = new byte[9 * channels];
+        var weights = new sbyte[9 * channels];
+        var bias = new int[channels];
+        var scales = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            const int k = 127;                         // odd: round-half-even goes up, a float sum one too low goes down
+            int target = 131072 * k + 65536;           // (k + 1/2) x 2^17
+            int b = (1 << 24) - 50005 - 4 * c;         // below 2^24; after two taps the sum is 2^24 + m, m = 1 (mod 4): a float rounds it down
+            int[] row0 = [255, 255, 254];              // x (weights 127): the running sum becomes odd past 2^24
+            int s0 = b + 127 * (row0[0] + row0[1] + row0[2]);
+            int rest = s0 - target;                    // what rows 1 and 2 take away (weights -127 and -1)
+            int[] x = [row0[0], row0[1], row0[2], 255, 255, 255, 0, 0, 0];
+            int[] w = [127, 127, 127, -127, -127, -127, -127, -1, 0];
+            rest -= 3 * 255 * 127;
+            x[6] = rest / 127;
+            x[7] = rest % 127;
+            Expect.True(s0 > 1 << 24 && (s0 & 1) == 1 && x[6] is >= 0 and <= 255, $"channel {c}: construction out of range ({s0}, {x[6]})");
+            for (int t = 0; t < 9; t++)
+            {
+                input[t * channels + c] = (byte)x[t];
+                weights[t * channels + c] = (sbyte)w[t];
+            }
+            bias[c] = b;
+            scales[c] = 1f / 131072;
+        }
+        var output = QuantizedOutput.U8(0);
+        var expected = new byte[channels];
+        Reference.DepthwiseConv(g, channels, input, 0, weights, bias, scales, output, expected, 0, 1);
+        int sensitive = 0;
+        for (int c = 0; c < channels; c++)
+        {
+            float Tap(int t) => input[t * channels + c];
+            float Weight(int t) => weights[t * channels + c];
+            float s0 = MathF.FusedMultiplyAdd(Tap(2), Weight(2), MathF.FusedMultiplyAdd(Tap(1), Weight(1), MathF.FusedMultiplyAdd(Tap(0), Weight(0), bias[c])));
+            float s1 = MathF.FusedMultiplyAdd(Tap(5), Weight(5), MathF.FusedMultiplyAdd(Tap(4), Weight(4), Tap(3) * Weight(3)));
+            float s2 = MathF.FusedMultiplyAdd(Tap(8), Weight(8), MathF.FusedMultiplyAdd(Tap(7), Weight(7), Tap(6) * Weight(6)));
+            int inFloat = (int)MathF.Round(MathF.Min(MathF.Max((s0 + s1 + s2) * scales[c], 0), 255), MidpointRounding.ToEven);
+            if (inFloat != expected[c]) sensitive++;
+        }
+        Expect.Equal(channels, sensitive, "channels where float accumulation would change the output");
+        foreach (var table in VectorTables)
+        {
+            var actual = new byte[channels];
+            table.DepthwiseConv(g, channels, input, 0, weights, bias, scales, output, actual, 0, 1);
+            Expect.SequenceEqual<byte>(expected, actual, $"{table.Name}: sums past 2^24");
+            var packed = table.PackDepthwise(weights, 9, channels);
+            for (int call = 1; call <= 2; call++)
+            {
+                Array.Clear(actual);
+                table.DepthwiseConv(g, channels, input, 0, packed, bias, scales, output, actual, 0, 1);
+                Expect.SequenceEqual<byte>(expected, actual, $"{table.Name}: sums past 2^24, prepared weights, call {call}");
             }
         }
     }

@@ -58,6 +58,14 @@ public static class QGemmChecks
         // Deeper than the x86 paths' 512-k activation-widening chunk, ending odd and mid-group.
         yield return Case(5, 20, 1031, false, QGemmOutputKind.Int32, rng, 900);
         yield return Case(7, 33, 515, true, QGemmOutputKind.UInt8, rng, 901);
+        // The avx512 path widens rows whose stride is K rounded up to a pair as one run, here odd K with stride
+        // K + 1: the random byte after each row meets the packing's zero weight of the last pair.
+        foreach (bool signed in new[] { false, true })
+            yield return new QGemmCase(13, 40, 15, signed, signed ? -3 : 7, QGemmOutputKind.Int32, 0, 0, 0,
+                PerColumnScale: false, ScaleBase: 1f, Bias: true, WeightZeroPoints: 0, WeightsAvoidMinus128: false,
+                ExtraLda: 1, ExtraLdc: 0, Seed: 920 + (signed ? 1 : 0));
+        // More rows than the avx512 path widens at once (256 KB of s16 rows: 126 rows at K = 1031), odd K.
+        yield return Case(131, 35, 1031, true, QGemmOutputKind.UInt8, rng, 909);
         // GEMV-like rows (M = 1 or 2, or 1-2 rows below the tile) over more than four 16-column panels:
         // the x86 one-row kernels take 4, 2 and 1 panels at a time, with k-groups split over accumulators.
         yield return Case(1, 64, 64, false, QGemmOutputKind.UInt8, rng, 902);
@@ -191,6 +199,25 @@ public static class QGemmChecks
                         PerColumnScale: rng.Next(2) == 0, ScaleBase: scale, Bias: rng.Next(3) != 0,
                         WeightZeroPoints: 0, WeightsAvoidMinus128: rng.Next(2) == 0,
                         ExtraLda: rng.Next(2) * 7, ExtraLdc: rng.Next(2) * 5, Seed: seed);
+                }
+        // The avx512 path's 32-column tile, finished in registers as two 16-column halves: every tile height
+        // (M % 6 = 0..5) for every output kind and sign, full 32-column panels and a partial last one (N = 80).
+        var wide = new Random(77);
+        foreach (var kind in Enum.GetValues<QGemmOutputKind>())
+            foreach (bool signed in new[] { false, true })
+                for (int tail = 0; tail < 6; tail++)
+                {
+                    seed++;
+                    int k = new[] { 2, 31, 64, 130 }[wide.Next(4)];
+                    int[] outZps = kind == QGemmOutputKind.Int8 ? ZeroPointsS8 : ZeroPointsU8;
+                    int outZp = outZps[wide.Next(outZps.Length)];
+                    (int lo, int hi) = kind == QGemmOutputKind.Int8 ? (-128, 127) : (0, 255);
+                    (int min, int max) = wide.Next(2) == 0 ? (lo, hi) : (outZp, hi);
+                    int za = signed ? ZeroPointsS8[wide.Next(4)] : ZeroPointsU8[wide.Next(4)];
+                    yield return new QGemmCase(6 * wide.Next(1, 3) + tail, wide.Next(2) == 0 ? 64 : 80, k, signed, za, kind, outZp, min, max,
+                        PerColumnScale: wide.Next(2) == 0, ScaleBase: 0.5f / (k * 64), Bias: wide.Next(3) != 0,
+                        WeightZeroPoints: 0, WeightsAvoidMinus128: wide.Next(2) == 0,
+                        ExtraLda: wide.Next(2) * 7, ExtraLdc: wide.Next(2) * 5, Seed: seed);
                 }
     }
 
