@@ -16,7 +16,8 @@ public static class Program
     public const int ExitSoftware = 70;
     public const int ExitConfig = 78;
 
-    public static string Version =>
+    /// <summary>The informational version without its build metadata; read once (every status reports it, once a minute).</summary>
+    public static string Version { get; } =
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     public static int Main(string[] args)

@@ -5,8 +5,11 @@ using System.Text.Json.Nodes;
 
 namespace EdgeAgent.Daemon.Control;
 
-/// <summary>What <see cref="IStatusProvider"/> reports. Rates are per second over the last status interval.</summary>
-public sealed record DaemonStatus
+/// <summary>
+/// What <see cref="IStatusProvider"/> reports. Rates are per second over the last status interval. A value (the
+/// retained status is written from one every minute: no object per status).
+/// </summary>
+public readonly record struct DaemonStatus
 {
     public required string DeviceId { get; init; }
     public required string Version { get; init; }
@@ -44,8 +47,8 @@ public sealed record DaemonStatus
     /// <summary>The GC settings in effect (from the project's runtime configuration, or DOTNET_ variables).</summary>
     public JsonObject? GcSettings { get; init; }
     public long ResidentBytes { get; init; }
-    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Status"/>).</summary>
-    public JsonObject? Drift { get; init; }
+    /// <summary>PSI of recent inferences against the drift reference (<see cref="Learning.DriftMonitor.Snapshot"/>).</summary>
+    public Learning.DriftStatus? Drift { get; init; }
 
     /// <summary>The status as a JSON object (the status command's reply): <see cref="WriteProperties"/> read back.</summary>
     public JsonObject ToJson()
@@ -110,7 +113,8 @@ public sealed record DaemonStatus
         writer.WriteNumber("rss_bytes", ResidentBytes);
         writer.WriteEndObject();
         writer.WritePropertyName("drift");
-        WriteNode(writer, Drift);
+        if (Drift is { } drift) drift.Write(writer);
+        else writer.WriteNullValue();
     }
 
     // The round-trip ("O") form, as DateTimeOffset.ToString("O") gives it, formatted without a string.

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace EdgeAgent.Daemon.Control;
 
@@ -9,11 +10,21 @@ namespace EdgeAgent.Daemon.Control;
 /// </summary>
 public static class ResidentMemory
 {
+    // Opened once and read from offset 0 each time (procfs regenerates the text on every read at 0): a handle per call
+    // was a SafeFileHandle object each minute.
+    private static SafeFileHandle? s_statm;
+
     public static long Bytes()
     {
         try
         {
-            using var handle = File.OpenHandle("/proc/self/statm");
+            var handle = s_statm;
+            if (handle is null)
+            {
+                var opened = File.OpenHandle("/proc/self/statm");
+                handle = Interlocked.CompareExchange(ref s_statm, opened, null) ?? opened;
+                if (!ReferenceEquals(handle, opened)) opened.Dispose();
+            }
             Span<byte> text = stackalloc byte[160];
             text = text[..RandomAccess.Read(handle, text, 0)];
             // "size resident shared text lib data dt", in pages.

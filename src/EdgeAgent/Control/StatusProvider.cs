@@ -86,7 +86,7 @@ public sealed class StatusProvider : IStatusProvider
                 _lastTimestamp = now;
             }
         }
-        var reservoir = _reservoir?.GetStats();
+        var reservoir = _reservoir?.GetCounters();
         string health = "ok";
         string? reason = null;
         if (served is null)
@@ -97,7 +97,7 @@ public sealed class StatusProvider : IStatusProvider
         else if (_metrics.DroppedWindows > 0 || _metrics.DroppedSamples > 0)
         {
             health = "degraded";
-            reason = $"dropped {_metrics.DroppedSamples} samples and {_metrics.DroppedWindows} windows since start";
+            reason = DroppedReason(_metrics.DroppedSamples, _metrics.DroppedWindows);
         }
         return new DaemonStatus
         {
@@ -130,11 +130,46 @@ public sealed class StatusProvider : IStatusProvider
             // which over a benchmark's interval of a hundred inferences would blur the per-inference figure.
             ProcessAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
-            ManagedCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
+            ManagedCommittedBytes = CommittedBytes(),
             GcSettings = _gcSettings,
             ResidentBytes = ResidentMemory.Bytes(),
-            Drift = _drift?.Status(),
+            Drift = _drift?.Snapshot(),
         };
+    }
+
+    // The reason of a degraded health names the drop counts; formatted again only when they change (a start-up's drops
+    // would otherwise cost a string in every status for the rest of the daemon's life).
+    private (long Samples, long Windows, string Text)? _droppedReason;
+
+    private string DroppedReason(long samples, long windows)
+    {
+        lock (_gate)
+        {
+            if (_droppedReason is { } last && last.Samples == samples && last.Windows == windows) return last.Text;
+            string text = $"dropped {samples} samples and {windows} windows since start";
+            _droppedReason = (samples, windows, text);
+            return text;
+        }
+    }
+
+    // GC.GetGCMemoryInfo builds an object with per-generation arrays (~0.3 KB) on each call, for figures that describe
+    // the last collection and so change only when one runs: read again only after a collection (the gen0 count
+    // counts every collection).
+    private int _committedAtCollection = -1;
+    private long _committedBytes;
+
+    private long CommittedBytes()
+    {
+        lock (_gate)
+        {
+            int collections = GC.CollectionCount(0);
+            if (collections != _committedAtCollection)
+            {
+                _committedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes;
+                _committedAtCollection = collections;
+            }
+            return _committedBytes;
+        }
     }
 
     private static JsonObject GcSettings()

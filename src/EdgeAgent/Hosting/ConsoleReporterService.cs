@@ -87,7 +87,8 @@ internal sealed class ConsoleReporterService(
     {
         try
         {
-            await foreach (var e in _events.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            using var stop = _events.CompleteOn(stoppingToken); // a wait without a token reuses one waiter
+            await foreach (var e in _events.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 lock (_gate) _eventKinds[e.Kind] = _eventKinds.GetValueOrDefault(e.Kind) + 1;
                 output.WriteLine($"event  {e.Time:HH:mm:ss.fff}  {e.Kind}: {e.Message}");

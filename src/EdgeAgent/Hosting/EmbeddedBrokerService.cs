@@ -25,6 +25,9 @@ internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, BrokerTraf
     public BrokerSubscriptions? Subscriptions => Server is null ? null : _subscriptions;
 
     private BrokerSubscriptions? _subscriptions;
+    private BrokerKeepAlive? _keepAlive;
+    private Task? _keepAliveLoop;
+    private readonly CancellationTokenSource _stopping = new();
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,12 +39,15 @@ internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, BrokerTraf
             .WithDefaultEndpointPort(options.Mqtt.EmbeddedPort)
             .WithPersistentSessions()
             .Build();
-        // MQTTnet checks every client's keep-alive every 0.5 s by default, copying its client list each time (~0.12 KB/s
-        // for one client); keep-alives are tens of seconds (ours 30 s: a client is dropped after 45 s of silence), so a
-        // 5 s check only makes that 45 s at most 50 s.
-        serverOptions.KeepAliveOptions.MonitorInterval = KeepAliveMonitorInterval;
+        // MQTTnet checks every client's keep-alive by copying its client list each scan, whether or not a connected client
+        // asked for a keep-alive (the daemon's own in-process connection does not): 64 B every scan for the daemon's
+        // life. BrokerKeepAlive checks every 5 s only while such a client is connected (keep-alives are tens of seconds:
+        // a 30 s one drops a client after 45 s of silence, at most 50 s with a 5 s check); MQTTnet's scan stays as a
+        // rare backstop.
+        serverOptions.KeepAliveOptions.MonitorInterval = BrokerKeepAlive.BackstopInterval;
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _subscriptions = BrokerSubscriptions.Attach(_server);
+        _keepAlive = BrokerKeepAlive.Attach(_server);
         // BrokerTraffic counts what other clients publish here as the broker receives it; the daemon's own messages,
         // handed to the broker in-process, are counted as they are handed (MqttControlPlaneService), whether or not the
         // broker dispatches them (see BrokerSubscriptions). A publish interceptor would see both, but MQTTnet then makes
@@ -61,13 +67,20 @@ internal sealed class EmbeddedBrokerService(EdgeAgentOptions options, BrokerTraf
             throw new ConfigException([new ConfigError("mqtt:embeddedPort",
                 $"the embedded broker cannot listen on 127.0.0.1:{options.Mqtt.EmbeddedPort} ({e.Message}); another broker is probably running there: set mqtt:broker to mqtt://127.0.0.1:{options.Mqtt.EmbeddedPort} to use it")]);
         }
+        _keepAliveLoop = _keepAlive.RunAsync(KeepAliveMonitorInterval, TimeProvider.System, _stopping.Token);
         Log.EmbeddedBrokerStarted(logger, options.Mqtt.EmbeddedPort);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_keepAliveLoop is not null) await _keepAliveLoop.ConfigureAwait(false);
         if (_server is not null) await _server.StopAsync().ConfigureAwait(false);
     }
 
-    public void Dispose() => _server?.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _server?.Dispose();
+    }
 }

@@ -13,7 +13,10 @@ internal sealed class EventLogService(EventHub events, ILogger<EventLogService> 
     {
         try
         {
-            await foreach (var e in _subscription.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            // Waits without a token (see Broadcast.Subscription.CompleteOn): no waiter object per event; what was
+            // queued when the daemon stops is still logged.
+            using var stop = _subscription.CompleteOn(stoppingToken);
+            await foreach (var e in _subscription.Reader.ReadAllAsync().ConfigureAwait(false))
                 Log.Event(logger, e.Kind, e.Message);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -40,7 +40,8 @@ internal sealed partial class StartupMemoryTrim(PipelineMetrics metrics, EventHu
             await Task.Delay(Settle, time, stoppingToken).ConfigureAwait(false);
             while (_events.Reader.TryRead(out _)) { } // the start-up's own activation is covered by this trim
             Trim();
-            while (await _events.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            using var stop = _events.CompleteOn(stoppingToken); // a wait without a token reuses one waiter
+            while (await _events.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 bool activated = false;
                 while (_events.Reader.TryRead(out var e)) activated |= e.Kind == "model.activated";

@@ -236,28 +236,36 @@ public sealed class DriftMonitor
         return report;
     }
 
-    /// <summary>The <c>drift</c> object of the daemon's status.</summary>
-    public JsonObject Status()
+    /// <summary>The <c>drift</c> object of the daemon's status, as JSON (<see cref="Snapshot"/> read back).</summary>
+    public JsonObject Status() => Snapshot().ToJson();
+
+    /// <summary>The monitor's state now, copied under its lock: what the daemon's status writes, without allocating.</summary>
+    public DriftStatus Snapshot()
     {
         lock (_gate)
         {
-            var json = new JsonObject
+            var last = _reference is null ? null : _last;
+            return new DriftStatus
             {
-                ["state"] = _reference is null ? "collecting reference" : _recentCount < _options.DriftRecentWindows ? "collecting recent" : "monitoring",
-                ["threshold"] = _options.DriftThreshold,
-                ["reference_version"] = _referenceVersion,
-                ["reference_windows"] = _reference is null ? _collecting.Count : _referenceWindows,
-                ["reference_from_disk"] = _referenceFromDisk,
-                ["recent_windows"] = _recentCount,
-                ["drifting"] = _drifting,
+                State = _reference is null ? "collecting reference" : _recentCount < _options.DriftRecentWindows ? "collecting recent" : "monitoring",
+                Threshold = _options.DriftThreshold,
+                ReferenceVersion = _referenceVersion,
+                ReferenceWindows = _reference is null ? _collecting.Count : _referenceWindows,
+                ReferenceFromDisk = _referenceFromDisk,
+                RecentWindows = _recentCount,
+                Drifting = _drifting,
+                Measured = last is not null,
+                MeanPsi = last?.MeanPsi ?? 0,
+                MaxPsi = last?.MaxPsi ?? 0,
+                MaxFeature = last?.MaxFeature ?? 0,
+                Features = _reference?.Features ?? 0,
+                Stride = _stride,
+                ScorePsi = last?.ScorePsi ?? 0,
+                Level = last?.Level ?? DriftLevel.None,
+                Windows = last?.Samples ?? 0,
+                CheckedAt = last is null ? null : _lastCheckedAt,
+                Error = _error,
             };
-            if (_last is { } last && _reference is not null)
-            {
-                foreach (var (key, value) in ReportJson(last, _reference.Features, _stride, _referenceVersion)) json[key] = value?.DeepClone();
-                json["checked_at"] = _lastCheckedAt?.ToString("O");
-            }
-            if (_error is not null) json["error"] = _error;
-            return json;
         }
     }
 
@@ -326,14 +334,14 @@ public sealed class DriftMonitor
         }
     }
 
-    private static string FeatureName(int feature, int features, int stride) => feature == features - 1 ? "top score" : $"embedding[{feature * stride}]";
+    private static string FeatureName(int feature, int features, int stride) => DriftStatus.FeatureName(feature, features, stride);
 
     private JsonObject ReportJson(Measurement report, int features, int stride, string? version) => new()
     {
         ["psi"] = Math.Round(report.MeanPsi, 4),
         ["max_psi"] = Math.Round(report.MaxPsi, 4),
         ["max_feature"] = FeatureName(report.MaxFeature, features, stride),
-        ["level"] = report.Level.ToString().ToLowerInvariant(),
+        ["level"] = DriftStatus.LevelName(report.Level),
         ["score_psi"] = Math.Round(report.ScorePsi, 4),
         ["windows"] = report.Samples,
         ["threshold"] = _options.DriftThreshold,

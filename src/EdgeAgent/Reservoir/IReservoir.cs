@@ -10,6 +10,16 @@ public interface IReservoir
     ReservoirStats GetStats();
 
     /// <summary>
+    /// The counts the daemon's status reports, as a value: unlike <see cref="GetStats"/> (a record, a copy of the
+    /// per-class counts, the file sizes), nothing is allocated, because the retained status asks every minute.
+    /// </summary>
+    ReservoirCounters GetCounters()
+    {
+        var s = GetStats();
+        return new ReservoirCounters(s.Unlabelled, s.Labelled, s.Seen, s.Writes, s.WriteAllocatedBytes);
+    }
+
+    /// <summary>
     /// Offers one inferred window (called for every window by the inference loop). The reservoir remembers it
     /// as the latest window, so a label can be attached to it, and keeps it with the probability Algorithm R
     /// gives; only a kept window is copied, and the disk write happens on the reservoir's own writer, so the
@@ -58,6 +68,9 @@ public sealed record ReservoirSample(
     string? Label,
     DateTimeOffset? LabelledAt,
     bool HeldOut);
+
+/// <summary>The reservoir's counts in the daemon's status; see <see cref="ReservoirStats"/> for their meaning.</summary>
+public readonly record struct ReservoirCounters(long Unlabelled, long Labelled, long Seen, long Writes, long WriteAllocatedBytes);
 
 /// <param name="Writes">Unlabelled windows written since the reservoir was opened.</param>
 /// <param name="WriteAllocatedBytes">Managed bytes those writes allocated on the writer's thread (LiteDB's transactions).</param>

@@ -331,6 +331,16 @@ public sealed class LiteDbReservoir : IReservoir, IDisposable
         }
     }
 
+    public ReservoirCounters GetCounters()
+    {
+        lock (_dbGate)
+        {
+            long labelled = 0;
+            foreach (long count in _perClass.Values) labelled += count; // the collection's struct enumerator: no box
+            return new ReservoirCounters(Interlocked.Read(ref _unlabelledCount), labelled, Interlocked.Read(ref _seen), _writtenWindows, _writeAllocatedBytes);
+        }
+    }
+
     public IReadOnlyList<string> CheckConsistency()
     {
         var problems = new List<string>();

@@ -77,6 +77,42 @@ public class DriftMonitorTests
     }
 
     [Fact]
+    public void StatusIsWrittenWithoutAllocatingAndReadsBackAsTheStatusObject()
+    {
+        // The daemon writes this into its retained status every minute for as long as it runs: no nodes, strings or
+        // boxes once the monitor measures (a JsonObject per status was ~3.4 KB a minute).
+        var monitor = new DriftMonitor(Options(), new RecordingSink(), TimeProvider.System, referencePath: null);
+        var random = new Random(5);
+        Feed(monitor, "1.0.0", 300, random);
+        monitor.Check();
+        Feed(monitor, "1.0.0", 150, random, shift: 1.5f, scale: 2f);
+        Assert.True(monitor.Check()!.MeanPsi >= 0.25);
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using var writer = new System.Text.Json.Utf8JsonWriter(buffer);
+        void WriteOnce()
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            monitor.Snapshot().Write(writer);
+            writer.Flush();
+        }
+        WriteOnce();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) WriteOnce();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        var written = System.Text.Json.Nodes.JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+        Assert.Equal(monitor.Status().ToJsonString(), written.ToJsonString());
+        Assert.Equal("monitoring", (string?)written["state"]);
+        Assert.True((bool)written["drifting"]!);
+        Assert.Equal("significant", (string?)written["level"]);
+        Assert.Matches(@"^(embedding\[\d+\]|top score)$", (string?)written["max_feature"]);
+        Assert.True(DateTimeOffset.TryParse((string?)written["checked_at"], out _));
+        Assert.Equal(150, (int)written["windows"]!);
+    }
+
+    [Fact]
     public void WideEmbeddingIsMonitoredOnEvenlySpacedFeaturesNamedByTheirIndex()
     {
         // 1000 features: stride 4, so 250 are followed; only feature 600 (followed) drifts, and 601 (not followed) too.

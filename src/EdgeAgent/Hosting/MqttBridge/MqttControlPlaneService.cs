@@ -57,7 +57,9 @@ internal sealed class MqttControlPlaneService(
         {
             try
             {
-                await foreach (var e in daemonEvents.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+                // Waits without a token (see Broadcast.Subscription.CompleteOn): no waiter object per event.
+                using var stop = daemonEvents.CompleteOn(stoppingToken);
+                await foreach (var e in daemonEvents.Reader.ReadAllAsync().ConfigureAwait(false))
                 {
                     await _plane.PublishEventAsync(e.Kind, e.ToJson()).ConfigureAwait(false);
                     if (e.Kind == LearningEvents.Accepted) await PublishDeltaAsync(_plane, e, stoppingToken).ConfigureAwait(false);
