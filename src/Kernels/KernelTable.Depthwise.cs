@@ -96,6 +96,11 @@ public sealed partial class KernelTable
             case SimdPath.Neon: DepthwiseConvNeon.Run(args); break;
             case SimdPath.Avx2:
             case SimdPath.Avx512:
+                if (DepthwiseConv3x3RowPairsAvx512.Handles(Isa, args.Geometry, args.Channels))
+                {
+                    DepthwiseConv3x3RowPairsAvx512.Run(args);
+                    break;
+                }
                 if (DepthwiseConv3x3F32Avx512.Handles(Isa, args.Geometry, args.Channels) && DepthwiseConv3x3F32Avx512.TryRun(args))
                     break;
                 bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
