@@ -34,19 +34,13 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
         where TRows : struct, IRowCount where TSigned : struct, IFlag
     {
         int kw = WideStride(k);
-        int* half = stackalloc int[2 * 6 * 16];
         QGemmTileOutput o0 = default, o1 = default;
-        o0.Acc = half;
-        o1.Acc = half + 6 * 16;
+        o0.Acc = acc;
+        o1.Acc = acc + 16;
         fixed (short* aw = WideBuffer(TRows.Value * kw))
         {
             for (int r = 0; r < TRows.Value; r++) WideActivations.WidenPadded<TSigned>(a + r * lda, aw + r * kw, k);
-            TileWide<TRows, RawTileSink>(aw, kw, kw, b, &o0, &o1);
-        }
-        for (int r = 0; r < TRows.Value; r++)
-        {
-            Vector512.Load(half + r * 16).Store(acc + r * 32);
-            Vector512.Load(half + (6 + r) * 16).Store(acc + r * 32 + 16);
+            TileWide<TRows, RawTileSink32>(aw, kw, kw, b, &o0, &o1);
         }
     }
 
@@ -60,7 +54,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     {
         if (job->WeightZeroPoints is not null)
         {
-            Block<RawTileSink>(job, m0, m1, p0, p1);
+            Block<RawTileSink32>(job, m0, m1, p0, p1);
             return;
         }
         switch (job->Kind)
@@ -90,11 +84,11 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     {
         int k = job->K, kw = WideStride(k);
         int chunk = Math.Max(6, WideRowsBudgetBytes / (kw * sizeof(short)) / 6 * 6);
-        int* acc = stackalloc int[2 * 6 * 16];
+        int* acc = stackalloc int[6 * 32];
         int* colTerm = stackalloc int[32];
         QGemmTileOutput o0 = default, o1 = default, r0 = default, r1 = default;
         r0.Acc = acc;
-        r1.Acc = acc + 6 * 16;
+        r1.Acc = acc + 16;
         fixed (short* aw = WideBuffer(Math.Min(chunk, m1 - m0) * kw))
         {
             for (int mc = m0; mc < m1; mc += chunk)
@@ -114,7 +108,8 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                     int n0 = p * 32;
                     int nc = Math.Min(32, job->N - n0);
                     QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
-                    if (typeof(TSink) != typeof(RawTileSink) && nc == 32)
+                    // One or two rows (a GEMV) do not repay the two sinks' per-panel setup: stored tile + Apply.
+                    if (typeof(TSink) != typeof(RawTileSink32) && nc == 32 && mcEnd - mc > 2)
                     {
                         o0.Prepare(job, colTerm, n0);
                         o1.Prepare(job, colTerm + 16, n0 + 16);
@@ -131,9 +126,8 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                     for (int m = mc; m < mcEnd; m += 6)
                     {
                         int rows = Math.Min(6, mcEnd - m);
-                        Tile<RawTileSink>(aw + (m - mc) * kw, kw, rows, b, &r0, &r1);
-                        QGemmEpilogue.Apply(job, acc, 16, colTerm, m, rows, n0, Math.Min(16, nc));
-                        if (nc > 16) QGemmEpilogue.Apply(job, acc + 6 * 16, 16, colTerm + 16, m, rows, n0 + 16, nc - 16);
+                        Tile<RawTileSink32>(aw + (m - mc) * kw, kw, rows, b, &r0, &r1);
+                        QGemmEpilogue.Apply(job, acc, 32, colTerm, m, rows, n0, nc);
                     }
                 }
             }
@@ -283,5 +277,37 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                 }
                 break;
         }
+    }
+}
+
+/// <summary>
+/// <see cref="RawTileSink"/> for a 32-column tile: the half at <see cref="QGemmTileOutput.Acc"/> (the second output's
+/// 16 ints after the first's) with rows 32 apart, so the whole tile is one row-major block for <see cref="QGemmEpilogue.Apply"/>.
+/// </summary>
+internal unsafe struct RawTileSink32 : IQGemmTileSink
+{
+    public static Vector256<int> Start0(QGemmTileOutput* o) => Vector256<int>.Zero;
+    public static Vector256<int> Start1(QGemmTileOutput* o) => Vector256<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Row(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1)
+    {
+        c0.Store(o->Acc + r * 32);
+        c1.Store(o->Acc + r * 32 + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows2(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1)
+    {
+        Row(o, r, c0, c1);
+        Row(o, r + 1, d0, d1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
+        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
+    {
+        Rows2(o, r, c0, c1, d0, d1);
+        Rows2(o, r + 2, e0, e1, f0, f1);
     }
 }
