@@ -52,26 +52,31 @@ internal unsafe struct QGemm4x16Avx2 : IQGemmMicrokernel
                 var b0 = Vector256.Load((short*)b);
                 var b1 = Vector256.Load((short*)b + 16);
                 b += 64;
+                // Two rows' multiplies, then their adds (fits 16 ymm registers; see src/Kernels/README.md).
                 var x0 = Vector256.Create(*(int*)(aw + 0 * Kc + i)).AsInt16();
-                c00 += Avx2.MultiplyAddAdjacent(x0, b0);
-                c01 += Avx2.MultiplyAddAdjacent(x0, b1);
+                var t00 = Avx2.MultiplyAddAdjacent(x0, b0);
+                var t01 = Avx2.MultiplyAddAdjacent(x0, b1);
                 if (TRows.Value > 1)
                 {
                     var x1 = Vector256.Create(*(int*)(aw + 1 * Kc + i)).AsInt16();
-                    c10 += Avx2.MultiplyAddAdjacent(x1, b0);
-                    c11 += Avx2.MultiplyAddAdjacent(x1, b1);
+                    var t10 = Avx2.MultiplyAddAdjacent(x1, b0);
+                    var t11 = Avx2.MultiplyAddAdjacent(x1, b1);
+                    c10 += t10; c11 += t11;
                 }
+                c00 += t00; c01 += t01;
                 if (TRows.Value > 2)
                 {
                     var x2 = Vector256.Create(*(int*)(aw + 2 * Kc + i)).AsInt16();
-                    c20 += Avx2.MultiplyAddAdjacent(x2, b0);
-                    c21 += Avx2.MultiplyAddAdjacent(x2, b1);
-                }
-                if (TRows.Value > 3)
-                {
-                    var x3 = Vector256.Create(*(int*)(aw + 3 * Kc + i)).AsInt16();
-                    c30 += Avx2.MultiplyAddAdjacent(x3, b0);
-                    c31 += Avx2.MultiplyAddAdjacent(x3, b1);
+                    var t20 = Avx2.MultiplyAddAdjacent(x2, b0);
+                    var t21 = Avx2.MultiplyAddAdjacent(x2, b1);
+                    if (TRows.Value > 3)
+                    {
+                        var x3 = Vector256.Create(*(int*)(aw + 3 * Kc + i)).AsInt16();
+                        var t30 = Avx2.MultiplyAddAdjacent(x3, b0);
+                        var t31 = Avx2.MultiplyAddAdjacent(x3, b1);
+                        c30 += t30; c31 += t31;
+                    }
+                    c20 += t20; c21 += t21;
                 }
             }
         }
