@@ -10,7 +10,7 @@ namespace EdgeAgent.Kernels;
 /// AVX-512BW VPMADDWD, 16 channels per ZMM, accumulated exactly in int32 (no bound on the weights).
 /// <para>
 /// Pairs run down a column: per input column, kernel rows 0 and 1 are interleaved once as int16 pairs (two 16-byte
-/// loads, VINSERTI128 + VPERMB + VPMOVZXBW) and row 2 is widened to dwords (x, 0) by VPMOVZXBD; the column is reused
+/// loads and VINSERTI128, then for u8 one VPERMT2B against a zero table, for s8 VPERMB + VPMOVSXBW) and row 2 is widened to dwords (x, 0) by VPMOVZXBD; the column is reused
 /// by every output pixel whose window covers it (three at stride 1, so one new column per pixel), each with its own
 /// weight pairs (w[0][k], w[1][k]) and (w[2][k], 0). That is 6 VPMADDWD + 6 VPADDD per 16-channel output instead of
 /// the 9 VFMADD231PS of <see cref="DepthwiseConv3x3F32Avx512"/>. (A sign-extended s8 row-2 value has 0xFFFF in its
@@ -154,6 +154,15 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
     private static Column Load<T>(T* p0, T* p1, T* p2) where T : unmanaged
     {
         Vector256<byte> both = Vector256.Create(Sse2.LoadVector128((byte*)p0), Sse2.LoadVector128((byte*)p1));
+        if (typeof(T) == typeof(byte))
+        {
+            // u8: one VPERMT2B zero-extends while it interleaves (odd bytes from a zero table).
+            Vector512<byte> widened = Avx512Vbmi.PermuteVar64x8x2(both.ToVector512Unsafe(), Vector512.Create(
+                (byte)0, 64, 16, 64, 1, 64, 17, 64, 2, 64, 18, 64, 3, 64, 19, 64, 4, 64, 20, 64, 5, 64, 21, 64, 6, 64, 22, 64, 7, 64, 23, 64,
+                8, 64, 24, 64, 9, 64, 25, 64, 10, 64, 26, 64, 11, 64, 27, 64, 12, 64, 28, 64, 13, 64, 29, 64, 14, 64, 30, 64, 15, 64, 31, 64),
+                Vector512<byte>.Zero);
+            return new Column(widened.AsInt16(), Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((byte*)p2)).AsInt16());
+        }
         // Bytes 0..15 of the low half interleaved with bytes 0..15 of the high half (a constant, not a static field:
         // the AggressiveOptimization caller would read a static readonly through its class-init check).
         Vector256<byte> mixed = Avx512Vbmi.VL.PermuteVar32x8(both, Vector256.Create(
