@@ -20,6 +20,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
 {
     // Bytes of widened activation rows one pass over the panels works on (s16, so twice the u8 rows): in L2.
     private const int WideRowsBudgetBytes = 256 * 1024;
+    private const int SmallWideShorts = 2048;
 
     [ThreadStatic] private static short[]? t_wide;
 
@@ -84,51 +85,66 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     {
         int k = job->K, kw = WideStride(k);
         int chunk = Math.Max(6, WideRowsBudgetBytes / (kw * sizeof(short)) / 6 * 6);
+        int wideShorts = Math.Min(chunk, m1 - m0) * kw;
+        // A few rows (a GEMV) widen on the stack: the call is short enough for the thread-static lookup to show.
+        if (wideShorts <= SmallWideShorts)
+        {
+            short* small = stackalloc short[SmallWideShorts];
+            Block<TSigned, TSink>(job, m0, m1, p0, p1, small, chunk);
+            return;
+        }
+        fixed (short* aw = WideBuffer(wideShorts)) Block<TSigned, TSink>(job, m0, m1, p0, p1, aw, chunk);
+    }
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<TSigned, TSink>(QGemmJob* job, int m0, int m1, int p0, int p1, short* aw, int chunk)
+        where TSigned : struct, IFlag where TSink : struct, IQGemmTileSink
+    {
+        int k = job->K, kw = WideStride(k);
         int* acc = stackalloc int[6 * 32];
         int* colTerm = stackalloc int[32];
-        QGemmTileOutput o0 = default, o1 = default, r0 = default, r1 = default;
-        r0.Acc = acc;
-        r1.Acc = acc + 16;
-        fixed (short* aw = WideBuffer(Math.Min(chunk, m1 - m0) * kw))
+        // Not zeroed (~1 KB): Prepare fills what the sinks read; the stored-tile path reads only Acc.
+        Unsafe.SkipInit(out QGemmTileOutput o0);
+        Unsafe.SkipInit(out QGemmTileOutput o1);
+        o0.Acc = acc;
+        o1.Acc = acc + 16;
+        for (int mc = m0; mc < m1; mc += chunk)
         {
-            for (int mc = m0; mc < m1; mc += chunk)
+            int mcEnd = Math.Min(m1, mc + chunk);
+            // Rows back to back (a pointwise convolution's NHWC input) widen as one run: at K = 16 the per-row
+            // calls cost a third of the multiply-adds. With odd K and stride K + 1 the byte after each row
+            // lands on the last pair's zero weight, so it need not be zero itself.
+            if (job->Lda == kw)
+                WideActivations.WidenPadded<TSigned>(job->A + mc * job->Lda, aw, (mcEnd - mc) * kw);
+            else
+                for (int m = mc; m < mcEnd; m++)
+                    WideActivations.WidenPadded<TSigned>(job->A + m * job->Lda, aw + (m - mc) * kw, k);
+            for (int p = p0; p < p1; p++)
             {
-                int mcEnd = Math.Min(m1, mc + chunk);
-                // Rows back to back (a pointwise convolution's NHWC input) widen as one run: at K = 16 the per-row
-                // calls cost a third of the multiply-adds. With odd K and stride K + 1 the byte after each row
-                // lands on the last pair's zero weight, so it need not be zero itself.
-                if (job->Lda == kw)
-                    WideActivations.WidenPadded<TSigned>(job->A + mc * job->Lda, aw, (mcEnd - mc) * kw);
-                else
-                    for (int m = mc; m < mcEnd; m++)
-                        WideActivations.WidenPadded<TSigned>(job->A + m * job->Lda, aw + (m - mc) * kw, k);
-                for (int p = p0; p < p1; p++)
+                byte* b = job->B + p * job->PanelBytes;
+                int n0 = p * 32;
+                int nc = Math.Min(32, job->N - n0);
+                QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                // One or two rows (a GEMV) do not repay the two sinks' per-panel setup: stored tile + Apply.
+                if (typeof(TSink) != typeof(RawTileSink32) && nc == 32 && mcEnd - mc > 2)
                 {
-                    byte* b = job->B + p * job->PanelBytes;
-                    int n0 = p * 32;
-                    int nc = Math.Min(32, job->N - n0);
-                    QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
-                    // One or two rows (a GEMV) do not repay the two sinks' per-panel setup: stored tile + Apply.
-                    if (typeof(TSink) != typeof(RawTileSink32) && nc == 32 && mcEnd - mc > 2)
-                    {
-                        o0.Prepare(job, colTerm, n0);
-                        o1.Prepare(job, colTerm + 16, n0 + 16);
-                        byte* c0 = job->C + QGemmTileOutput.ColumnOffset(job, n0);
-                        byte* c1 = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16);
-                        for (int m = mc; m < mcEnd; m += 6)
-                        {
-                            o0.C = c0 + m * o0.LdcBytes;
-                            o1.C = c1 + m * o0.LdcBytes;
-                            Tile<TSink>(aw + (m - mc) * kw, kw, Math.Min(6, mcEnd - m), b, &o0, &o1);
-                        }
-                        continue;
-                    }
+                    o0.Prepare(job, colTerm, n0);
+                    o1.Prepare(job, colTerm + 16, n0 + 16);
+                    byte* c0 = job->C + QGemmTileOutput.ColumnOffset(job, n0);
+                    byte* c1 = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16);
                     for (int m = mc; m < mcEnd; m += 6)
                     {
-                        int rows = Math.Min(6, mcEnd - m);
-                        Tile<RawTileSink32>(aw + (m - mc) * kw, kw, rows, b, &r0, &r1);
-                        QGemmEpilogue.Apply(job, acc, 32, colTerm, m, rows, n0, nc);
+                        o0.C = c0 + m * o0.LdcBytes;
+                        o1.C = c1 + m * o0.LdcBytes;
+                        Tile<TSink>(aw + (m - mc) * kw, kw, Math.Min(6, mcEnd - m), b, &o0, &o1);
                     }
+                    continue;
+                }
+                for (int m = mc; m < mcEnd; m += 6)
+                {
+                    int rows = Math.Min(6, mcEnd - m);
+                    Tile<RawTileSink32>(aw + (m - mc) * kw, kw, rows, b, &o0, &o1);
+                    QGemmEpilogue.Apply(job, acc, 32, colTerm, m, rows, n0, nc);
                 }
             }
         }
