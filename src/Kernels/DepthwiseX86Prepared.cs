@@ -15,6 +15,8 @@ internal enum DepthwiseX86Kernel
     RowsQuads,
     /// <summary><see cref="DepthwiseConv3x3F32Avx512"/>: float weights, folded bias and scales per 16 channels.</summary>
     F32Taps,
+    /// <summary><see cref="DepthwiseConv3x3RowPairsAvx512"/>: int16 weight pairs (rows 0/1) and singles (row 2), folded bias and scales per 16 channels.</summary>
+    RowPairs16,
 }
 
 /// <summary>

@@ -96,6 +96,11 @@ public sealed partial class KernelTable
             case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: DepthwiseConvNeon.Run(args); break;
             case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
             case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+                if (DepthwiseConv3x3RowPairsAvx512.Handles(Isa, args.Geometry, args.Channels))
+                {
+                    DepthwiseConv3x3RowPairsAvx512.Run(args);
+                    break;
+                }
                 if (DepthwiseConv3x3F32Avx512.Handles(Isa, args.Geometry, args.Channels) && DepthwiseConv3x3F32Avx512.TryRun(args))
                     break;
                 bool vnni = Isa == Isa.AvxVnni && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;

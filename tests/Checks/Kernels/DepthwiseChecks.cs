@@ -112,6 +112,14 @@ public static class DepthwiseChecks
         yield return new("8x8-3x3-s2-same-c64", new WindowGeometry(8, 8, 3, 3, 2, 2, 0, 0, 1, 1), 64);
         yield return new("9x9-5x3-s2-p2x1-c32", new WindowGeometry(9, 9, 5, 3, 2, 2, 2, 1, 2, 1), 32);
         yield return new("10x9-3x3-s3x2-p1-c64", new WindowGeometry(10, 9, 3, 3, 3, 2, 1, 1, 1, 1), 64);
+        // The AVX-512 column-pair kernel (3x3, stride 1 or 2, C a multiple of 16): two columns (both pads slide in from
+        // zero-point columns), one column (border pixels only), stride 2 with an even width (the last window slides
+        // past the right edge) and an odd one, 'same' padding only on the bottom/right at stride 2, 1 and 5 blocks.
+        yield return new("3x2-3x3-s1-p1-c32", new WindowGeometry(3, 2, 3, 1, 1), 32);
+        yield return new("4x1-3x3-s1-p1-c16", new WindowGeometry(4, 1, 3, 1, 1), 16);
+        yield return new("6x10-3x3-s2-p1-c80", new WindowGeometry(6, 10, 3, 2, 1), 80);
+        yield return new("5x11-3x3-s2-p1-c16", new WindowGeometry(5, 11, 3, 2, 1), 16);
+        yield return new("9x12-3x3-s2-same-c48", new WindowGeometry(9, 12, 3, 3, 2, 2, 0, 0, 1, 1), 48);
     }
 
     private sealed record Quant(string Name, int ZpIn, int ZpOut, float ScaleMul, int Activation);
