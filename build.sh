@@ -22,8 +22,12 @@ commands:
                           foreground on embedded defaults (simulated sensors, embedded broker)
   test                    install what is missing, build, run every test suite (x64 and
                           emulated ARM64); ends with "N passed, N failed, N skipped"
-  publish [--rid RID]     NativeAOT, trimmed, single-file edgeagent and exporter into
-                          artifacts/<rid>/ (RID: linux-arm64 | linux-x64; default linux-x64)
+  publish [--rid RID] [--x64-isa SET]
+                          NativeAOT, trimmed, single-file edgeagent and exporter into
+                          artifacts/<rid>/ (RID: linux-arm64 | linux-x64; default linux-x64). An x64
+                          binary requires x86-64-v3 (AVX2) and runs the avx2 kernels; --x64-isa native
+                          (or e.g. x86-64-v4) builds one that uses AVX-512 / AVX-VNNI but only starts
+                          on CPUs that have them
   bench <suite>           run a benchmark suite; results go to bench/results/<suite>.json
   conformance             run ONNX's backend test suite (Debian's libonnx-testdata)
   package                 edgeagent .deb for arm64 and amd64 from the published binaries (deploy/package.sh)
@@ -74,10 +78,13 @@ build_all() {
 # publish_aot PROJECT RID OUTDIR: NativeAOT publish of one executable project.
 # Trim and AOT warnings (IL2xxx/IL3xxx) fail the publish: a warning there is a crash on the device.
 publish_aot() {
-  local project=$1 rid=$2 out=$3 log_file
+  local project=$1 rid=$2 out=$3 log_file isa=()
+  # PUBLISH_X64_ISA (publish --x64-isa): the x64 instruction sets the binary requires instead of Directory.Build.props'
+  # x86-64-v3; MSBuild splits property values at commas, so they go escaped.
+  if [ "$rid" = linux-x64 ] && [ -n "${PUBLISH_X64_ISA:-}" ]; then isa=("-p:IlcInstructionSet=${PUBLISH_X64_ISA//,/%2C}"); fi
   log_file=$(mktemp)
   if ! dotnet publish "$project" -c Release -r "$rid" -o "$out" -nologo -v:q -clp:NoSummary \
-      -p:PublishAot=true -p:StripSymbols=true >"$log_file" 2>&1; then
+      -p:PublishAot=true -p:StripSymbols=true "${isa[@]}" >"$log_file" 2>&1; then
     cat "$log_file" >&2; rm -f "$log_file"; die "publish of $project for $rid failed"
   fi
   if grep -E 'warning (IL[0-9]+|[A-Z]+[0-9]+)' "$log_file" >&2; then
@@ -158,6 +165,8 @@ cmd_publish() {
     case "$1" in
       --rid) [ $# -ge 2 ] || { usage >&2; exit 2; }; rid=$2; shift 2 ;;
       --rid=*) rid=${1#--rid=}; shift ;;
+      --x64-isa) [ $# -ge 2 ] || { usage >&2; exit 2; }; PUBLISH_X64_ISA=$2; shift 2 ;;
+      --x64-isa=*) PUBLISH_X64_ISA=${1#--x64-isa=}; shift ;;
       *) echo "build.sh publish: unknown option '$1'" >&2; usage >&2; exit 2 ;;
     esac
   done

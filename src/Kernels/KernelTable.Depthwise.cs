@@ -93,9 +93,9 @@ public sealed partial class KernelTable
     {
         switch (_depthwisePath)
         {
-            case SimdPath.Neon: DepthwiseConvNeon.Run(args); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512:
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: DepthwiseConvNeon.Run(args); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
                 if (DepthwiseConv3x3RowPairsAvx512.Handles(Isa, args.Geometry, args.Channels))
                 {
                     DepthwiseConv3x3RowPairsAvx512.Run(args);

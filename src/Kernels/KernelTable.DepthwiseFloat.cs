@@ -31,9 +31,9 @@ public sealed partial class KernelTable
         var args = new DepthwiseFloatArgs(geometry, channels, input, weights, bias, activation, destination, rowStart, rowStart + rowCount);
         switch (_floatPath)
         {
-            case SimdPath.Neon: DepthwiseFloatDriver.Run<DepthwiseConvFloatNeon>(args); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512: DepthwiseFloatDriver.Run<DepthwiseConvFloatAvx2>(args); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: DepthwiseFloatDriver.Run<DepthwiseConvFloatNeon>(args); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: DepthwiseFloatDriver.Run<DepthwiseConvFloatAvx2>(args); break;
             default: DepthwiseConvFloatScalar.Run(args); break;
         }
     }

@@ -66,9 +66,9 @@ public sealed partial class KernelTable
             T* a = A + aOffset, b = B + bOffset, c = C + outOffset;
             switch (Path)
             {
-                case SimdPath.Neon: QLinearBinaryNeon.Row(K, a, b, c, length, aStride, bStride); break;
-                case SimdPath.Avx2:
-                case SimdPath.Avx512: QLinearBinaryAvx2.Row(K, a, b, c, length, aStride, bStride); break;
+                case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: QLinearBinaryNeon.Row(K, a, b, c, length, aStride, bStride); break;
+                case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+                case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: QLinearBinaryAvx2.Row(K, a, b, c, length, aStride, bStride); break;
                 default: QLinearBinaryScalar.Row(K, a, b, c, length, aStride, bStride); break;
             }
         }

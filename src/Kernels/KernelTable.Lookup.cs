@@ -33,10 +33,10 @@ public sealed partial class KernelTable
         {
             switch (_elementwisePath)
             {
-                case SimdPath.Neon: LookupNeon.Run(t, px, py, x.Length); break;
+                case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: LookupNeon.Run(t, px, py, x.Length); break;
                 case SimdPath.Avx512 when Avx512Vbmi.IsSupported: LookupAvx2.RunVbmi(t, px, py, x.Length); break;
-                case SimdPath.Avx2:
-                case SimdPath.Avx512: LookupAvx2.Run(t, px, py, x.Length); break;
+                case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+                case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: LookupAvx2.Run(t, px, py, x.Length); break;
                 default: LookupScalar.Run(t, px, py, x.Length); break;
             }
         }

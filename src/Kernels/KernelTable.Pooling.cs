@@ -69,9 +69,9 @@ public sealed partial class KernelTable
     {
         switch (_depthwisePath)
         {
-            case SimdPath.Neon: PoolingNeon.Max(args); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512: PoolingAvx2.Max(args); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: PoolingNeon.Max(args); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: PoolingAvx2.Max(args); break;
             default: PoolingScalar.Max(args); break;
         }
     }
@@ -80,9 +80,9 @@ public sealed partial class KernelTable
     {
         switch (_depthwisePath)
         {
-            case SimdPath.Neon: PoolingNeon.Average(args); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512: PoolingAvx2.Average(args); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: PoolingNeon.Average(args); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: PoolingAvx2.Average(args); break;
             default: PoolingScalar.Average(args); break;
         }
     }
@@ -92,9 +92,9 @@ public sealed partial class KernelTable
     {
         switch (_depthwisePath)
         {
-            case SimdPath.Neon: PoolingNeon.GlobalAverage(input, spatial, channels, zp, scale, output, destination, channelStart, channelEnd); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512: PoolingAvx2.GlobalAverage(input, spatial, channels, zp, scale, output, destination, channelStart, channelEnd); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: PoolingNeon.GlobalAverage(input, spatial, channels, zp, scale, output, destination, channelStart, channelEnd); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: PoolingAvx2.GlobalAverage(input, spatial, channels, zp, scale, output, destination, channelStart, channelEnd); break;
             default: PoolingScalar.GlobalAverage(input, spatial, channels, zp, scale, output, destination, channelStart, channelEnd); break;
         }
     }

@@ -14,28 +14,28 @@ public sealed unsafe partial class KernelTable
     {
         QGemm = Isa switch
         {
-            Isa.AvxVnni => new QGemmKernel
+            Isa.AvxVnni when System.Runtime.Intrinsics.X86.X86Base.IsSupported => new QGemmKernel
             {
                 Name = "QGemm6x16AvxVnni", Mr = 6, Nr = 16, Kr = 4, KBlock = 4, WeightBytes = 1,
                 SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.FusedBlockWithRowKernel<QGemm6x16AvxVnni, QGemm1x64AvxVnni>,
                 HasIndirectConv = true,
             },
-            Isa.Avx512 => new QGemmKernel
+            Isa.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => new QGemmKernel
             {
                 Name = "QGemm6x32Avx512", Mr = 6, Nr = 32, Kr = 2, KBlock = 2, WeightBytes = 2,
                 SignedOffset = 0, UnsignedOffset = 0, Block = &QGemm6x32Avx512.Block,
             },
-            Isa.Avx2 => new QGemmKernel
+            Isa.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => new QGemmKernel
             {
                 Name = "QGemm4x16Avx2", Mr = 4, Nr = 16, Kr = 2, KBlock = 2, WeightBytes = 2,
                 SignedOffset = 0, UnsignedOffset = 0, Block = &QGemmDriver.Block<QGemm4x16Avx2>,
             },
-            Isa.NeonDot => new QGemmKernel
+            Isa.NeonDot when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported => new QGemmKernel
             {
                 Name = "QGemm4x16NeonDot", Mr = 4, Nr = 16, Kr = 4, KBlock = 16, WeightBytes = 1,
                 SignedOffset = 0, UnsignedOffset = -128, Block = &QGemmDriver.Block<QGemm4x16NeonDot>,
             },
-            Isa.Neon => new QGemmKernel
+            Isa.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported => new QGemmKernel
             {
                 Name = "QGemm4x4c16Neon", Mr = 4, Nr = 4, Kr = 16, KBlock = 16, WeightBytes = 1,
                 SignedOffset = 0, UnsignedOffset = -128, Block = &QGemm4x4c16Neon.Block,

@@ -29,9 +29,9 @@ public sealed partial class KernelTable
             Span<float> yr = y.Slice(r * rowLength, rowLength);
             switch (_floatPath)
             {
-                case SimdPath.Neon: SoftmaxNeon.Row(xr, yr, log); break;
-                case SimdPath.Avx2:
-                case SimdPath.Avx512: SoftmaxAvx2.Row(xr, yr, log); break;
+                case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: SoftmaxNeon.Row(xr, yr, log); break;
+                case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+                case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: SoftmaxAvx2.Row(xr, yr, log); break;
                 default: SoftmaxScalar.Row(xr, yr, log); break;
             }
         }
@@ -58,9 +58,9 @@ public sealed partial class KernelTable
         int end = outerStart + outerCount;
         switch (_floatPath)
         {
-            case SimdPath.Neon: ReduceNeon.Run(kind, x, y, axisLength, inner, outerStart, end); break;
-            case SimdPath.Avx2:
-            case SimdPath.Avx512: ReduceAvx2.Run(kind, x, y, axisLength, inner, outerStart, end); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: ReduceNeon.Run(kind, x, y, axisLength, inner, outerStart, end); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported:
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: ReduceAvx2.Run(kind, x, y, axisLength, inner, outerStart, end); break;
             default: ReduceScalar.Run(kind, x, y, axisLength, inner, outerStart, end); break;
         }
     }

@@ -151,13 +151,13 @@ public sealed class QConvDirect
                     ChannelSums[o] += v;
                     ChannelAbsSums[o] += Math.Abs((int)v);
                 }
-        if (QConvDirect8x16PairsAvx512.Handles(table.Isa, shape))
+        if (System.Runtime.Intrinsics.X86.X86Base.IsSupported && QConvDirect8x16PairsAvx512.Handles(table.Isa, shape))
         {
             PackedPairs512 = QConvDirect8x16PairsAvx512.Pack(shape, weights, out int start, out int[] offsets);
             PackedPairs512Start = start;
             PairOffsets = offsets;
         }
-        if (table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
+        if (System.Runtime.Intrinsics.X86.X86Base.IsSupported && table.Isa == Isa.AvxVnni && QConvDirect8x16FieldAvxVnni.Supports(shape))
         {
             FieldQuads = kh * QConvDirect8x16FieldAvxVnni.RowQuads(shape) + QConvDirect8x16FieldAvxVnni.LeftoverQuads(shape);
             int pairedBlocks = (ChannelBlocks + 1) / 2 * 2;
@@ -197,18 +197,20 @@ public sealed class QConvDirect
 
     private static bool UsesDot(KernelTable table) => table.Isa == Isa.NeonDot && System.Runtime.Intrinsics.Arm.Dp.IsSupported;
 
+    // The x86 and ARM branches sit under IsSupported checks that are constants in a NativeAOT build, so the binary for
+    // one architecture carries none of the other's kernels.
     private void Dispatch<T>(in QConvDirectArgs<T> args) where T : unmanaged
     {
-        if (PackedPairs512.Length != 0)
+        if (System.Runtime.Intrinsics.X86.X86Base.IsSupported)
         {
-            QConvDirect8x16PairsAvx512.Run(args);
-            return;
+            if (PackedPairs512.Length != 0) QConvDirect8x16PairsAvx512.Run(args);
+            else if (FieldQuads > 0) QConvDirect8x16FieldAvxVnni.Run(args);
+            else if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
+            else if (IsVectorized(Table)) QConvDirectAvx2.Run(args);
+            else QConvDirectScalar.Run(args);
         }
-        if (FieldQuads > 0) QConvDirect8x16FieldAvxVnni.Run(args);
-        else if (Table.Isa == Isa.AvxVnni) QConvDirectAvxVnni.Run(args);
-        else if (UsesDot(Table)) QConvDirectNeonDot.Run(args);
-        else if (SimdPaths.For(Table.Isa) == SimdPath.Neon) QConvDirectNeon.Run(args);
-        else if (IsVectorized(Table)) QConvDirectAvx2.Run(args);
+        else if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported && UsesDot(Table)) QConvDirectNeonDot.Run(args);
+        else if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported && SimdPaths.For(Table.Isa) == SimdPath.Neon) QConvDirectNeon.Run(args);
         else QConvDirectScalar.Run(args);
     }
 

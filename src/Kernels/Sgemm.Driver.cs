@@ -13,18 +13,18 @@ internal static unsafe class SgemmDriver
 
     public static int TileRows(SimdPath path) => path switch
     {
-        SimdPath.Neon => SgemmNeon.Rows,
-        SimdPath.Avx2 => SgemmAvx2.Rows,
-        SimdPath.Avx512 => SgemmAvx512.Rows,
+        SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported => SgemmNeon.Rows,
+        SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => SgemmAvx2.Rows,
+        SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => SgemmAvx512.Rows,
         _ => 4,
     };
 
     /// <summary>Full panels one leftover row covers at once (0: the path runs leftover rows panel by panel).</summary>
     public static int PanelGroup(SimdPath path) => path switch
     {
-        SimdPath.Neon => SgemmNeon.PanelGroup,
-        SimdPath.Avx2 => SgemmAvx2.PanelGroup,
-        SimdPath.Avx512 => SgemmAvx512.PanelGroup,
+        SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported => SgemmNeon.PanelGroup,
+        SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => SgemmAvx2.PanelGroup,
+        SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => SgemmAvx512.PanelGroup,
         _ => 0,
     };
 
@@ -133,9 +133,9 @@ internal static unsafe class SgemmDriver
     {
         switch (path)
         {
-            case SimdPath.Neon: SgemmNeon.Tile(t); break;
-            case SimdPath.Avx2: SgemmAvx2.Tile(t); break;
-            case SimdPath.Avx512: SgemmAvx512.Tile(t); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: SgemmNeon.Tile(t); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: SgemmAvx2.Tile(t); break;
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: SgemmAvx512.Tile(t); break;
             default: SgemmScalar.Tile(t); break;
         }
     }
@@ -144,9 +144,9 @@ internal static unsafe class SgemmDriver
     {
         switch (path)
         {
-            case SimdPath.Neon: SgemmNeon.RowPanels(t, panelStride); break;
-            case SimdPath.Avx2: SgemmAvx2.RowPanels(t, panelStride); break;
-            case SimdPath.Avx512: SgemmAvx512.RowPanels(t, panelStride); break;
+            case SimdPath.Neon when System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported: SgemmNeon.RowPanels(t, panelStride); break;
+            case SimdPath.Avx2 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: SgemmAvx2.RowPanels(t, panelStride); break;
+            case SimdPath.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported: SgemmAvx512.RowPanels(t, panelStride); break;
             default: throw new InvalidOperationException("the scalar path has no panel groups");
         }
     }

@@ -35,6 +35,8 @@ internal static class DoctorCommand
             problems.Add(e.Message);
             o.WriteLine($"kernels  ERROR {e.Message}");
         }
+        if (UnusedX64Features() is { Length: > 0 } unused)
+            o.WriteLine($"         the CPU also has {unused}, which this build cannot use (x64 NativeAOT targets x86-64-v3; for this machine: ./build.sh publish --x64-isa native)");
         o.WriteLine($"board    {BoardName()}");
 
         ReportDevices(o, "gpio", "/dev", "gpiochip*", problems);
@@ -73,6 +75,29 @@ internal static class DoctorCommand
 
         o.WriteLine(problems.Count == 0 ? "doctor   nothing blocks running" : $"doctor   {problems.Count} problem(s)");
         return problems.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// AVX-512BW and AVX-VNNI when /proc/cpuinfo lists them but this process cannot use them: a NativeAOT binary sees no
+    /// instruction set above the one it was built for, so on such a CPU faster kernels exist that this build leaves out.
+    /// </summary>
+    private static string UnusedX64Features()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported) return "";
+        string flags;
+        try
+        {
+            flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        var words = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var unused = new List<string>();
+        if (words.Contains("avx512bw") && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) unused.Add("AVX-512BW");
+        if (words.Contains("avx_vnni") && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) unused.Add("AVX-VNNI");
+        return string.Join(" and ", unused);
     }
 
     private static string BoardName()
