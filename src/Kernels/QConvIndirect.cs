@@ -189,7 +189,7 @@ internal static unsafe class QConvIndirect
                 for (int i = 0; i < count; i += Mr)
                 {
                     int rows = Math.Min(Mr, count - i);
-                    Tile<TS, RawTileSink>(ptrs + i * taps, rows, taps, cg, b, &o);
+                    Tile<TS, RawTileSink<TileStride16>>(ptrs + i * taps, rows, taps, cg, b, &o);
                     QGemmEpilogue.Apply(job, acc, nr, colTerm, first + i, rows, n0, nc);
                 }
                 continue;

@@ -41,7 +41,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
         fixed (short* aw = WideBuffer(TRows.Value * kw))
         {
             for (int r = 0; r < TRows.Value; r++) WideActivations.WidenPadded<TSigned>(a + r * lda, aw + r * kw, k);
-            TileWide<TRows, RawTileSink32>(aw, kw, kw, b, &o0, &o1);
+            TileWide<TRows, RawTileSink<TileStride32>>(aw, kw, kw, b, &o0, &o1);
         }
     }
 
@@ -55,7 +55,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     {
         if (job->WeightZeroPoints is not null)
         {
-            Block<RawTileSink32>(job, m0, m1, p0, p1);
+            Block<RawTileSink<TileStride32>>(job, m0, m1, p0, p1);
             return;
         }
         switch (job->Kind)
@@ -126,7 +126,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                 int nc = Math.Min(32, job->N - n0);
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
                 // One or two rows (a GEMV) do not repay the two sinks' per-panel setup: stored tile + Apply.
-                if (typeof(TSink) != typeof(RawTileSink32) && nc == 32 && mcEnd - mc > 2)
+                if (typeof(TSink) != typeof(RawTileSink<TileStride32>) && nc == 32 && mcEnd - mc > 2)
                 {
                     o0.Prepare(job, colTerm, n0);
                     o1.Prepare(job, colTerm + 16, n0 + 16);
@@ -143,7 +143,7 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                 for (int m = mc; m < mcEnd; m += 6)
                 {
                     int rows = Math.Min(6, mcEnd - m);
-                    Tile<RawTileSink32>(aw + (m - mc) * kw, kw, rows, b, &o0, &o1);
+                    Tile<RawTileSink<TileStride32>>(aw + (m - mc) * kw, kw, rows, b, &o0, &o1);
                     QGemmEpilogue.Apply(job, acc, 32, colTerm, m, rows, n0, nc);
                 }
             }
@@ -293,37 +293,5 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
                 }
                 break;
         }
-    }
-}
-
-/// <summary>
-/// <see cref="RawTileSink"/> for a 32-column tile: the half at <see cref="QGemmTileOutput.Acc"/> (the second output's
-/// 16 ints after the first's) with rows 32 apart, so the whole tile is one row-major block for <see cref="QGemmEpilogue.Apply"/>.
-/// </summary>
-internal unsafe struct RawTileSink32 : IQGemmTileSink
-{
-    public static Vector256<int> Start0(QGemmTileOutput* o) => Vector256<int>.Zero;
-    public static Vector256<int> Start1(QGemmTileOutput* o) => Vector256<int>.Zero;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Row(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1)
-    {
-        c0.Store(o->Acc + r * 32);
-        c1.Store(o->Acc + r * 32 + 8);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Rows2(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1)
-    {
-        Row(o, r, c0, c1);
-        Row(o, r + 1, d0, d1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Rows4(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1, Vector256<int> d0, Vector256<int> d1,
-        Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1)
-    {
-        Rows2(o, r, c0, c1, d0, d1);
-        Rows2(o, r + 2, e0, e1, f0, f1);
     }
 }

@@ -20,7 +20,7 @@ internal unsafe struct QGemm6x16AvxVnni : IQGemmFusedMicrokernel
     {
         QGemmTileOutput o = default;
         o.Acc = acc;
-        Tile<TRows, TSigned, RawTileSink>(a, lda, k, b, &o);
+        Tile<TRows, TSigned, RawTileSink<TileStride16>>(a, lda, k, b, &o);
     }
 
     /// <summary>

@@ -197,7 +197,7 @@ internal static unsafe class QGemmDriver
                     for (int m = mc; m < mcEnd; m += mr)
                     {
                         int rows = Math.Min(mr, mcEnd - m);
-                        Tile<TK, TS, RawTileSink>(job, m, rows, b, &o);
+                        Tile<TK, TS, RawTileSink<TileStride16>>(job, m, rows, b, &o);
                         QGemmEpilogue.Apply(job, acc, nr, colTerm, m, rows, n0, nc);
                     }
                     continue;

@@ -99,8 +99,20 @@ internal unsafe interface IQGemmTileSink
         Vector256<int> e0, Vector256<int> e1, Vector256<int> f0, Vector256<int> f1);
 }
 
-/// <summary>The raw dot products to <see cref="QGemmTileOutput.Acc"/>, for <see cref="QGemmEpilogue.Apply"/>.</summary>
-internal unsafe struct RawTileSink : IQGemmTileSink
+/// <summary>How many ints apart a <see cref="RawTileSink{TStride}"/> stores its rows.</summary>
+internal interface ITileStride { static abstract int Value { get; } }
+
+/// <summary>Rows of one 16-column tile.</summary>
+internal struct TileStride16 : ITileStride { public static int Value => 16; }
+
+/// <summary>
+/// Rows of a 32-column tile written as two 16-column halves: the second output's <see cref="QGemmTileOutput.Acc"/> follows
+/// the first's, so with rows 32 apart the whole tile is one row-major block.
+/// </summary>
+internal struct TileStride32 : ITileStride { public static int Value => 32; }
+
+/// <summary>The raw dot products to <see cref="QGemmTileOutput.Acc"/>, rows <typeparamref name="TStride"/> ints apart, for <see cref="QGemmEpilogue.Apply"/>.</summary>
+internal unsafe struct RawTileSink<TStride> : IQGemmTileSink where TStride : struct, ITileStride
 {
     public static Vector256<int> Start0(QGemmTileOutput* o) => Vector256<int>.Zero;
     public static Vector256<int> Start1(QGemmTileOutput* o) => Vector256<int>.Zero;
@@ -108,8 +120,8 @@ internal unsafe struct RawTileSink : IQGemmTileSink
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Row(QGemmTileOutput* o, int r, Vector256<int> c0, Vector256<int> c1)
     {
-        c0.Store(o->Acc + r * 16);
-        c1.Store(o->Acc + r * 16 + 8);
+        c0.Store(o->Acc + r * TStride.Value);
+        c1.Store(o->Acc + r * TStride.Value + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
