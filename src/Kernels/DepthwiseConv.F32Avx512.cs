@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -42,31 +41,17 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
     /// Runs the call, or returns false (nothing written) when a channel's sums could pass 2^24 and float would round.
     /// The prepared weights are kept in <see cref="DepthwiseArgs{T}.Packed"/> for the node's next calls.
     /// </summary>
-    public static bool TryRun<T>(in DepthwiseArgs<T> a) where T : unmanaged
+    public static bool TryRun<T>(in DepthwiseArgs<T> a) where T : unmanaged => Depthwise3x3Avx512.Run<T, Kernel>(a);
+
+    private readonly struct Kernel : IDepthwise3x3Avx512Kernel
     {
-        int bytes = a.Channels / 16 * BlockBytes;
-        var ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.F32Taps, a.Geometry, a.InputZeroPoint, a.Bias, a.Scales, bytes);
-        if (ready is not null)
-        {
-            Run(a, ready.Start);
-            return true;
-        }
-        byte[] rented = ArrayPool<byte>.Shared.Rent(bytes + 64);
-        try
-        {
-            fixed (byte* block = rented)
-            {
-                byte* head = (byte*)(((nint)block + 63) & ~(nint)63);
-                if (!Prepare(a, head)) return false;
-                DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.F32Taps, a.Geometry, a.InputZeroPoint, a.Bias, a.Scales, head, bytes, fits: true);
-                Run(a, head);
-                return true;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        public static DepthwiseX86Kernel Kind => DepthwiseX86Kernel.F32Taps;
+        public static int BlockBytes => DepthwiseConv3x3F32Avx512.BlockBytes;
+
+        public static bool Prepare<T>(in DepthwiseArgs<T> a, byte* head) where T : unmanaged => DepthwiseConv3x3F32Avx512.Prepare(a, head);
+
+        public static void Block<T>(in Depthwise3x3Rows<T> r, byte* prepared, T* output, int c, in Depthwise3x3Epilogue e) where T : unmanaged =>
+            DepthwiseConv3x3F32Avx512.Block(r, (float*)prepared, output, c, e);
     }
 
     /// <summary>Fills the per-block weights, folded bias and scales; false when some channel fails the exactness bound.</summary>
@@ -93,72 +78,10 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
         return true;
     }
 
-    private static void Run<T>(in DepthwiseArgs<T> a, byte* head) where T : unmanaged
-    {
-        ref readonly var g = ref a.Geometry;
-        int channels = a.Channels, width = g.InputWidth, height = g.InputHeight;
-        var (loS, hiS) = Requantization.Bounds(a.Output);
-        var e = new Epilogue(Vector512.Create(loS), Vector512.Create(hiS), Vector512.Create(a.Output.ZeroPoint));
-        // Window rows above or below the image read a row of zero points, so every output row runs the same loops.
-        int firstRow = a.RowStart * g.StrideHeight - g.PadTop, lastRow = (a.RowEnd - 1) * g.StrideHeight - g.PadTop + 2;
-        byte[]? zpRow = firstRow < 0 || lastRow >= height ? ArrayPool<byte>.Shared.Rent(width * channels) : null;
-        try
-        {
-            if (zpRow is not null) zpRow.AsSpan(0, width * channels).Fill(typeof(T) == typeof(byte) ? (byte)a.InputZeroPoint : (byte)(sbyte)a.InputZeroPoint);
-            fixed (T* input = a.Input)
-            fixed (T* output = a.Destination)
-            fixed (byte* zp = zpRow)
-            {
-                var rows = new Rows<T>(input, (T*)zp, g, channels, a.RowStart, a.RowEnd, a.InputZeroPoint);
-                for (int b = 0; b < channels / 16; b++)
-                    Block(rows, (float*)(head + b * BlockBytes), output + b * 16, b * 16, e);
-            }
-        }
-        finally
-        {
-            if (zpRow is not null) ArrayPool<byte>.Shared.Return(zpRow);
-        }
-    }
-
-    /// <summary>The geometry one call's blocks share: where the input rows are and which output pixels are interior.</summary>
-    private readonly struct Rows<T> where T : unmanaged
-    {
-        public readonly T* Input, ZeroPointRow;
-        public readonly nint RowBytes;
-        public readonly int Channels, Width, Height, OutWidth, StrideY, StrideX, PadTop, PadLeft, RowStart, RowEnd;
-        /// <summary>Output pixels whose three input columns are all inside the row: [InLo, InHi).</summary>
-        public readonly int InLo, InHi;
-        public readonly Vector512<float> ZeroPoint;
-
-        public Rows(T* input, T* zeroPointRow, in WindowGeometry g, int channels, int rowStart, int rowEnd, int zeroPoint)
-        {
-            Input = input;
-            ZeroPointRow = zeroPointRow;
-            Channels = channels;
-            Width = g.InputWidth;
-            Height = g.InputHeight;
-            OutWidth = g.OutputWidth;
-            StrideY = g.StrideHeight;
-            StrideX = g.StrideWidth;
-            PadTop = g.PadTop;
-            PadLeft = g.PadLeft;
-            RowStart = rowStart;
-            RowEnd = rowEnd;
-            RowBytes = (nint)Width * channels;
-            InLo = Math.Min((PadLeft + StrideX - 1) / StrideX, OutWidth);
-            int hi = Width - 3 + PadLeft >= 0 ? Math.Min((Width - 3 + PadLeft) / StrideX + 1, OutWidth) : 0;
-            InHi = Math.Max(hi, InLo);
-            ZeroPoint = Vector512.Create((float)zeroPoint);
-        }
-
-        /// <summary>Input row <paramref name="iy"/> at channel <paramref name="c"/>, or the zero-point row outside the image.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public T* Row(int iy, int c) => ((uint)iy < (uint)Height ? Input + iy * RowBytes : ZeroPointRow) + c;
-
-        /// <summary>Column <paramref name="ix"/> of a row widened to float, or the zero point left or right of the image.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<float> Column(T* row, int ix) => (uint)ix < (uint)Width ? Load(row + (nint)ix * Channels) : ZeroPoint;
-    }
+    /// <summary>Column <paramref name="ix"/> of a row widened to float, or the zero point left or right of the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Column<T>(in Depthwise3x3Rows<T> r, T* row, int ix, Vector512<float> zeroPoint) where T : unmanaged =>
+        (uint)ix < (uint)r.Width ? Load(row + (nint)ix * r.Channels) : zeroPoint;
 
     /// <summary>
     /// One 16-channel block over all the call's output rows, its weights held in registers: border pixels column by
@@ -166,7 +89,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
     /// Three partial sums per pixel, one per kernel row, keep the FMA chains short.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<T>(in Rows<T> r, float* w, T* output, int c, in Epilogue e) where T : unmanaged
+    private static void Block<T>(in Depthwise3x3Rows<T> r, float* w, T* output, int c, in Depthwise3x3Epilogue e) where T : unmanaged
     {
         Vector512<float> w0 = Avx512F.LoadAlignedVector512(w), w1 = Avx512F.LoadAlignedVector512(w + 16), w2 = Avx512F.LoadAlignedVector512(w + 32);
         Vector512<float> w3 = Avx512F.LoadAlignedVector512(w + 48), w4 = Avx512F.LoadAlignedVector512(w + 64), w5 = Avx512F.LoadAlignedVector512(w + 80);
@@ -174,10 +97,9 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
         Vector512<float> bias = Avx512F.LoadAlignedVector512(w + 144), scale = Avx512F.LoadAlignedVector512(w + 160);
         nint step = r.Channels;
         int inLo = r.InLo, inHi = r.InHi, outWidth = r.OutWidth, strideX = r.StrideX;
-        Vector512<float> zp = r.ZeroPoint;
-        // Pixel 0 misses only the column left of the image (its other two are inside), and pixel inHi only the one right of it.
-        bool leftPad = r.PadLeft == 1 && inLo == 1 && r.Width >= 2 && inHi >= 1;
-        bool rightPad = inHi < outWidth && inHi * strideX - r.PadLeft >= 0 && inHi * strideX - r.PadLeft + 2 == r.Width;
+        Vector512<float> zp = Vector512.Create((float)r.InputZeroPoint), lo = e.Lo, hi = e.Hi;
+        Vector512<int> zpOut = e.ZeroPoint;
+        bool leftPad = r.LeftPad, rightPad = r.RightPad;
         for (int oy = r.RowStart; oy < r.RowEnd; oy++)
         {
             int iy0 = oy * r.StrideY - r.PadTop;
@@ -187,7 +109,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
             // padding), and with one column missing on the right so does the last; other borders go column by column.
             int ox = leftPad ? 0 : inLo;
             if (!leftPad)
-                for (int x = 0; x < inLo; x++) BorderPixel(r, p0, p1, p2, x, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, e);
+                for (int x = 0; x < inLo; x++) BorderPixel(r, p0, p1, p2, x, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, lo, hi, zpOut);
             if (inHi > ox)
             {
                 nint first = (nint)(ox * strideX - r.PadLeft) * step;
@@ -203,7 +125,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     for (; ox < inHi; ox++)
                     {
                         Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
-                        e.Store(d, Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         a0 = b0; a1 = b1; a2 = b2;
                         b0 = c0; b1 = c1; b2 = c2;
                         q0 += step; q1 += step; q2 += step;
@@ -211,7 +133,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     }
                     if (rightPad)
                     {
-                        e.Store(d, Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         ox++;
                     }
                 }
@@ -221,7 +143,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     {
                         Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
                         Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
-                        e.Store(d, Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         a0 = c0; a1 = c1; a2 = c2;
                         q0 += 2 * step; q1 += 2 * step; q2 += 2 * step;
                         d += step;
@@ -229,30 +151,31 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     if (rightPad)
                     {
                         Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
-                        e.Store(d, Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale);
+                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         ox++;
                     }
                 }
             }
             for (; ox < outWidth; ox++)
-                BorderPixel(r, p0, p1, p2, ox, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, e);
+                BorderPixel(r, p0, p1, p2, ox, dst, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias, scale, lo, hi, zpOut);
         }
     }
 
     /// <summary>An output pixel whose window leaves the row on the left or right: columns outside read the zero point.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BorderPixel<T>(in Rows<T> r, T* p0, T* p1, T* p2, int ox, T* dst,
+    private static void BorderPixel<T>(in Depthwise3x3Rows<T> r, T* p0, T* p1, T* p2, int ox, T* dst,
         Vector512<float> w0, Vector512<float> w1, Vector512<float> w2, Vector512<float> w3, Vector512<float> w4,
         Vector512<float> w5, Vector512<float> w6, Vector512<float> w7, Vector512<float> w8, Vector512<float> bias,
-        Vector512<float> scale, in Epilogue e) where T : unmanaged
+        Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zpOut) where T : unmanaged
     {
         int ix = ox * r.StrideX - r.PadLeft;
+        Vector512<float> zp = Vector512.Create((float)r.InputZeroPoint);
         Vector512<float> sum = Sum(
-            r.Column(p0, ix), r.Column(p0, ix + 1), r.Column(p0, ix + 2),
-            r.Column(p1, ix), r.Column(p1, ix + 1), r.Column(p1, ix + 2),
-            r.Column(p2, ix), r.Column(p2, ix + 1), r.Column(p2, ix + 2),
+            Column(r, p0, ix, zp), Column(r, p0, ix + 1, zp), Column(r, p0, ix + 2, zp),
+            Column(r, p1, ix, zp), Column(r, p1, ix + 1, zp), Column(r, p1, ix + 2, zp),
+            Column(r, p2, ix, zp), Column(r, p2, ix + 1, zp), Column(r, p2, ix + 2, zp),
             w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
-        e.Store(dst + ox * (nint)r.Channels, sum, scale);
+        Depthwise3x3Avx512.Store(dst + ox * (nint)r.Channels, Avx512F.Multiply(sum, scale), lo, hi, zpOut);
     }
 
     /// <summary>bias + the nine taps (x00 x01 x02 the window's top row), as three per-row partial sums.</summary>
@@ -268,23 +191,6 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
         Vector512<float> s1 = Avx512F.FusedMultiplyAdd(x12, w5, Avx512F.FusedMultiplyAdd(x11, w4, Avx512F.Multiply(x10, w3)));
         Vector512<float> s2 = Avx512F.FusedMultiplyAdd(x22, w8, Avx512F.FusedMultiplyAdd(x21, w7, Avx512F.Multiply(x20, w6)));
         return Avx512F.Add(Avx512F.Add(s0, s1), s2);
-    }
-
-    private readonly struct Epilogue(Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint)
-    {
-        private readonly Vector512<float> _lo = lo, _hi = hi;
-        private readonly Vector512<int> _zeroPoint = zeroPoint;
-
-        /// <summary><see cref="Requantization.Requantize(int, float, float, float, int)"/> on 16 lanes, stored as 16 bytes.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store<T>(T* dst, Vector512<float> acc, Vector512<float> scale) where T : unmanaged
-        {
-            Vector512<float> v = Avx512F.Min(Avx512F.Max(Avx512F.Multiply(acc, scale), _lo), _hi);
-            Vector512<int> q = Avx512F.Add(Avx512F.ConvertToVector512Int32(v), _zeroPoint);
-            // Every lane is within the output type's range after the clamp, so truncating to bytes is exact.
-            if (typeof(T) == typeof(byte)) Sse2.Store((byte*)dst, Avx512F.ConvertToVector128Byte(q));
-            else Sse2.Store((sbyte*)dst, Avx512F.ConvertToVector128SByte(q));
-        }
     }
 
     /// <summary>16 input values widened to float.</summary>

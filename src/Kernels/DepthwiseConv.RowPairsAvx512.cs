@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -28,30 +27,21 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
         && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight is 1 or 2 && g.StrideWidth is 1 or 2
         && g.DilationHeight == 1 && g.DilationWidth == 1 && channels % 16 == 0;
 
-    public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged
+    public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged => Depthwise3x3Avx512.Run<T, Kernel>(a);
+
+    private readonly struct Kernel : IDepthwise3x3Avx512Kernel
     {
-        int bytes = a.Channels / 16 * BlockBytes;
-        var ready = DepthwiseX86Prepared.Find(a.Packed, DepthwiseX86Kernel.RowPairs16, a.Geometry, a.InputZeroPoint, a.Bias, a.Scales, bytes);
-        if (ready is not null)
+        public static DepthwiseX86Kernel Kind => DepthwiseX86Kernel.RowPairs16;
+        public static int BlockBytes => DepthwiseConv3x3RowPairsAvx512.BlockBytes;
+
+        public static bool Prepare<T>(in DepthwiseArgs<T> a, byte* head) where T : unmanaged
         {
-            Run(a, ready.Start);
-            return;
+            DepthwiseConv3x3RowPairsAvx512.Prepare(a, head);
+            return true;
         }
-        byte[] rented = ArrayPool<byte>.Shared.Rent(bytes + 64);
-        try
-        {
-            fixed (byte* block = rented)
-            {
-                byte* head = (byte*)(((nint)block + 63) & ~(nint)63);
-                Prepare(a, head);
-                DepthwiseX86Prepared.Keep(a.Packed, DepthwiseX86Kernel.RowPairs16, a.Geometry, a.InputZeroPoint, a.Bias, a.Scales, head, bytes, fits: true);
-                Run(a, head);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+
+        public static void Block<T>(in Depthwise3x3Rows<T> r, byte* prepared, T* output, int c, in Depthwise3x3Epilogue e) where T : unmanaged =>
+            DepthwiseConv3x3RowPairsAvx512.Block(r, prepared, output, c, e);
     }
 
     /// <summary>Fills the per-block weight pairs, the bias less zp * sum(w) (wrapping like the reference's int32) and the scales.</summary>
@@ -77,72 +67,14 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
         }
     }
 
-    private static void Run<T>(in DepthwiseArgs<T> a, byte* head) where T : unmanaged
-    {
-        ref readonly var g = ref a.Geometry;
-        int channels = a.Channels, width = g.InputWidth, height = g.InputHeight;
-        var (loS, hiS) = Requantization.Bounds(a.Output);
-        var e = new Epilogue(Vector512.Create(loS), Vector512.Create(hiS), Vector512.Create(a.Output.ZeroPoint));
-        // Window rows above or below the image read a row of zero points, so every output row runs the same loops.
-        int firstRow = a.RowStart * g.StrideHeight - g.PadTop, lastRow = (a.RowEnd - 1) * g.StrideHeight - g.PadTop + 2;
-        byte[]? zpRow = firstRow < 0 || lastRow >= height ? ArrayPool<byte>.Shared.Rent(width * channels) : null;
-        try
-        {
-            if (zpRow is not null) zpRow.AsSpan(0, width * channels).Fill(typeof(T) == typeof(byte) ? (byte)a.InputZeroPoint : (byte)(sbyte)a.InputZeroPoint);
-            fixed (T* input = a.Input)
-            fixed (T* output = a.Destination)
-            fixed (byte* zp = zpRow)
-            {
-                var rows = new Rows<T>(input, (T*)zp, g, channels, a.RowStart, a.RowEnd, a.InputZeroPoint);
-                for (int b = 0; b < channels / 16; b++)
-                    Block(rows, head + b * BlockBytes, output + b * 16, b * 16, e);
-            }
-        }
-        finally
-        {
-            if (zpRow is not null) ArrayPool<byte>.Shared.Return(zpRow);
-        }
-    }
+    /// <summary>A column left or right of the image: rows 0/1 as zero-point pairs, row 2 as the zero point.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Column ZeroPointColumn(int zeroPoint) => new(Vector512.Create((short)zeroPoint), Vector512.Create(zeroPoint).AsInt16());
 
-    /// <summary>The geometry one call's blocks share: where the input rows are and which output pixels are interior.</summary>
-    private readonly struct Rows<T> where T : unmanaged
-    {
-        public readonly T* Input, ZeroPointRow;
-        public readonly nint RowBytes;
-        public readonly int Channels, Width, Height, OutWidth, StrideY, StrideX, PadTop, PadLeft, RowStart, RowEnd;
-        /// <summary>Output pixels whose three input columns are all inside the row: [InLo, InHi).</summary>
-        public readonly int InLo, InHi;
-        /// <summary>A column left or right of the image: rows 0/1 as zero-point pairs, row 2 as the zero point.</summary>
-        public readonly Column ZeroPoint;
-
-        public Rows(T* input, T* zeroPointRow, in WindowGeometry g, int channels, int rowStart, int rowEnd, int zeroPoint)
-        {
-            Input = input;
-            ZeroPointRow = zeroPointRow;
-            Channels = channels;
-            Width = g.InputWidth;
-            Height = g.InputHeight;
-            OutWidth = g.OutputWidth;
-            StrideY = g.StrideHeight;
-            StrideX = g.StrideWidth;
-            PadTop = g.PadTop;
-            PadLeft = g.PadLeft;
-            RowStart = rowStart;
-            RowEnd = rowEnd;
-            RowBytes = (nint)Width * channels;
-            InLo = Math.Min((PadLeft + StrideX - 1) / StrideX, OutWidth);
-            int hi = Width - 3 + PadLeft >= 0 ? Math.Min((Width - 3 + PadLeft) / StrideX + 1, OutWidth) : 0;
-            InHi = Math.Max(hi, InLo);
-            ZeroPoint = new Column(Vector512.Create((short)zeroPoint), Vector512.Create(zeroPoint).AsInt16());
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public T* Row(int iy, int c) => ((uint)iy < (uint)Height ? Input + iy * RowBytes : ZeroPointRow) + c;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Column At(T* p0, T* p1, T* p2, int ix) =>
-            (uint)ix < (uint)Width ? Load(p0 + (nint)ix * Channels, p1 + (nint)ix * Channels, p2 + (nint)ix * Channels) : ZeroPoint;
-    }
+    /// <summary>Column <paramref name="ix"/> of the window's three rows, or the zero-point column left or right of the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Column At<T>(in Depthwise3x3Rows<T> r, T* p0, T* p1, T* p2, int ix, in Column zeroPoint) where T : unmanaged =>
+        (uint)ix < (uint)r.Width ? Load(p0 + (nint)ix * r.Channels, p1 + (nint)ix * r.Channels, p2 + (nint)ix * r.Channels) : zeroPoint;
 
     /// <summary>One input column of a window, 16 channels: rows 0 and 1 as int16 pairs, row 2 as dwords (x, 0).</summary>
     private readonly struct Column(Vector512<short> pair, Vector512<short> single)
@@ -177,7 +109,7 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
     /// column, interior pixels sliding along the row (stride 1: one new column per pixel, stride 2: two).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<T>(in Rows<T> r, byte* w, T* output, int c, in Epilogue e) where T : unmanaged
+    private static void Block<T>(in Depthwise3x3Rows<T> r, byte* w, T* output, int c, in Depthwise3x3Epilogue e) where T : unmanaged
     {
         // Weights and epilogue constants in locals, so the JIT keeps them in registers (a struct of them passed by
         // reference would be read from the stack: 10 ZMM loads per output, more than the load ports give).
@@ -190,10 +122,8 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
         Vector512<int> zpOut = e.ZeroPoint;
         nint step = r.Channels;
         int inLo = r.InLo, inHi = r.InHi, outWidth = r.OutWidth, strideX = r.StrideX;
-        Column zp = r.ZeroPoint;
-        // Pixel 0 misses only the column left of the image (its other two are inside), and pixel inHi only the one right of it.
-        bool leftPad = r.PadLeft == 1 && inLo == 1 && r.Width >= 2 && inHi >= 1;
-        bool rightPad = inHi < outWidth && inHi * strideX - r.PadLeft >= 0 && inHi * strideX - r.PadLeft + 2 == r.Width;
+        Column zp = ZeroPointColumn(r.InputZeroPoint);
+        bool leftPad = r.LeftPad, rightPad = r.RightPad;
         for (int oy = r.RowStart; oy < r.RowEnd; oy++)
         {
             int iy0 = oy * r.StrideY - r.PadTop;
@@ -201,7 +131,7 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
             T* dst = output + (nint)oy * outWidth * step;
             int ox = leftPad ? 0 : inLo;
             if (!leftPad)
-                for (int x = 0; x < inLo; x++) BorderPixel(r, p0, p1, p2, x, dst, w01a, w01b, w01c, w2a, w2b, w2c, bias, scale, lo, hi, zpOut);
+                for (int x = 0; x < inLo; x++) BorderPixel(r, p0, p1, p2, x, zp, dst, w01a, w01b, w01c, w2a, w2b, w2c, bias, scale, lo, hi, zpOut);
             if (inHi > ox)
             {
                 nint first = (nint)(ox * strideX - r.PadLeft) * step;
@@ -245,19 +175,19 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
                 }
             }
             for (; ox < outWidth; ox++)
-                BorderPixel(r, p0, p1, p2, ox, dst, w01a, w01b, w01c, w2a, w2b, w2c, bias, scale, lo, hi, zpOut);
+                BorderPixel(r, p0, p1, p2, ox, zp, dst, w01a, w01b, w01c, w2a, w2b, w2c, bias, scale, lo, hi, zpOut);
         }
     }
 
     /// <summary>An output pixel whose window leaves the row on the left or right: columns outside read the zero point.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BorderPixel<T>(in Rows<T> r, T* p0, T* p1, T* p2, int ox, T* dst,
+    private static void BorderPixel<T>(in Depthwise3x3Rows<T> r, T* p0, T* p1, T* p2, int ox, in Column zp, T* dst,
         Vector512<short> w01a, Vector512<short> w01b, Vector512<short> w01c, Vector512<short> w2a, Vector512<short> w2b,
         Vector512<short> w2c, Vector512<int> bias, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi,
         Vector512<int> zpOut) where T : unmanaged
     {
         int ix = ox * r.StrideX - r.PadLeft;
-        Vector512<int> sum = Sum(r.At(p0, p1, p2, ix), r.At(p0, p1, p2, ix + 1), r.At(p0, p1, p2, ix + 2), w01a, w01b, w01c, w2a, w2b, w2c, bias);
+        Vector512<int> sum = Sum(At(r, p0, p1, p2, ix, zp), At(r, p0, p1, p2, ix + 1, zp), At(r, p0, p1, p2, ix + 2, zp), w01a, w01b, w01c, w2a, w2b, w2c, bias);
         Store(dst + ox * (nint)r.Channels, sum, scale, lo, hi, zpOut);
     }
 
@@ -277,21 +207,8 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
         return Avx512F.Add(Avx512F.Add(s, bias), t);
     }
 
-    /// <summary><see cref="Requantization.Requantize(int, float, float, float, int)"/> on 16 lanes, stored as 16 bytes.</summary>
+    /// <summary>The int32 sums converted to float, scaled and stored (<see cref="Depthwise3x3Avx512.Store"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(T* dst, Vector512<int> acc, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint) where T : unmanaged
-    {
-        Vector512<float> v = Avx512F.Min(Avx512F.Max(Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), lo), hi);
-        Vector512<int> q = Avx512F.Add(Avx512F.ConvertToVector512Int32(v), zeroPoint);
-        // Every lane is within the output type's range after the clamp, so truncating to bytes is exact.
-        if (typeof(T) == typeof(byte)) Sse2.Store((byte*)dst, Avx512F.ConvertToVector128Byte(q));
-        else Sse2.Store((sbyte*)dst, Avx512F.ConvertToVector128SByte(q));
-    }
-
-    /// <summary>The output clamp (as floats, from <see cref="Requantization.Bounds"/>) and zero point.</summary>
-    private readonly struct Epilogue(Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint)
-    {
-        public readonly Vector512<float> Lo = lo, Hi = hi;
-        public readonly Vector512<int> ZeroPoint = zeroPoint;
-    }
+    private static void Store<T>(T* dst, Vector512<int> acc, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint) where T : unmanaged =>
+        Depthwise3x3Avx512.Store(dst, Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), lo, hi, zeroPoint);
 }
