@@ -16,7 +16,7 @@ namespace EdgeAgent.Kernels;
 /// interleaved order (multiply, add, multiply, add) the adds take multiply-pipe slots and the loop ran
 /// ~17 cycles per k-pair; grouped, ~14 (the multiplies alone: 12).
 /// </remarks>
-internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
+internal static unsafe class QGemm6x32Avx512
 {
     // Bytes of widened activation rows one pass over the panels works on (s16, so twice the u8 rows): in L2.
     private const int WideRowsBudgetBytes = 256 * 1024;
@@ -24,26 +24,8 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
 
     [ThreadStatic] private static short[]? t_wide;
 
-    public static int Mr => 6;
-    public static int Nr => 32;
-
     /// <summary>Widened row stride: K rounded up to whole pairs (the packing's k-block), the odd tail zero.</summary>
     private static int WideStride(int k) => (k + 1) & ~1;
-
-    /// <summary>Raw dot products of up to 6 rows (widened here, for callers outside <see cref="Block"/>).</summary>
-    public static void Tile<TRows, TSigned>(byte* a, nint lda, int k, byte* b, int* acc)
-        where TRows : struct, IRowCount where TSigned : struct, IFlag
-    {
-        int kw = WideStride(k);
-        QGemmTileOutput o0 = default, o1 = default;
-        o0.Acc = acc;
-        o1.Acc = acc + 16;
-        fixed (short* aw = WideBuffer(TRows.Value * kw))
-        {
-            for (int r = 0; r < TRows.Value; r++) WideActivations.WidenPadded<TSigned>(a + r * lda, aw + r * kw, k);
-            TileWide<TRows, RawTileSink<TileStride32>>(aw, kw, kw, b, &o0, &o1);
-        }
-    }
 
     /// <summary>
     /// Rows [m0, m1) x panels [p0, p1): rows in chunks whose widened copy stays in L2 while every panel passes
@@ -156,12 +138,12 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     {
         switch (rows)
         {
-            case 1: TileWide<Rows1, TSink>(aw, kw, kw, b, o0, o1); break;
-            case 2: TileWide<Rows2, TSink>(aw, kw, kw, b, o0, o1); break;
-            case 3: TileWide<Rows3, TSink>(aw, kw, kw, b, o0, o1); break;
-            case 4: TileWide<Rows4, TSink>(aw, kw, kw, b, o0, o1); break;
-            case 5: TileWide<Rows5, TSink>(aw, kw, kw, b, o0, o1); break;
-            default: TileWide<Rows6, TSink>(aw, kw, kw, b, o0, o1); break;
+            case 1: TileWide<Rows1, TSink>(aw, kw, b, o0, o1); break;
+            case 2: TileWide<Rows2, TSink>(aw, kw, b, o0, o1); break;
+            case 3: TileWide<Rows3, TSink>(aw, kw, b, o0, o1); break;
+            case 4: TileWide<Rows4, TSink>(aw, kw, b, o0, o1); break;
+            case 5: TileWide<Rows5, TSink>(aw, kw, b, o0, o1); break;
+            default: TileWide<Rows6, TSink>(aw, kw, b, o0, o1); break;
         }
     }
 
@@ -175,11 +157,11 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
     }
 
     /// <summary>
-    /// <typeparamref name="TRows"/> widened rows (<paramref name="ldw"/> apart, <paramref name="kw"/> even) times one
+    /// <typeparamref name="TRows"/> widened rows <paramref name="kw"/> shorts apart (K rounded up to whole pairs) times one
     /// packed panel; columns 0..15 start from and leave through <paramref name="o0"/>, 16..31 through <paramref name="o1"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileWide<TRows, TSink>(short* aw, nint ldw, int kw, byte* b, QGemmTileOutput* o0, QGemmTileOutput* o1)
+    private static void TileWide<TRows, TSink>(short* aw, int kw, byte* b, QGemmTileOutput* o0, QGemmTileOutput* o1)
         where TRows : struct, IRowCount where TSink : struct, IQGemmTileSink
     {
         Vector512<int> c00 = Avx512F.InsertVector256(TSink.Start0(o0).ToVector512Unsafe(), TSink.Start1(o0), 1);
@@ -190,11 +172,11 @@ internal unsafe struct QGemm6x32Avx512 : IQGemmMicrokernel
         Vector512<int> c40 = c00, c41 = c01;
         Vector512<int> c50 = c00, c51 = c01;
         short* a0 = aw;
-        short* a1 = aw + 1 * ldw;
-        short* a2 = aw + 2 * ldw;
-        short* a3 = aw + 3 * ldw;
-        short* a4 = aw + 4 * ldw;
-        short* a5 = aw + 5 * ldw;
+        short* a1 = aw + 1 * kw;
+        short* a2 = aw + 2 * kw;
+        short* a3 = aw + 3 * kw;
+        short* a4 = aw + 4 * kw;
+        short* a5 = aw + 5 * kw;
         short* bw = (short*)b;
         for (nint i = 0; i < kw; i += 2)
         {
