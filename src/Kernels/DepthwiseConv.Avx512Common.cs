@@ -28,6 +28,11 @@ internal unsafe interface IDepthwise3x3Avx512Kernel
 /// <summary>What the AVX-512 3x3 depthwise kernels share around their block loops.</summary>
 internal static unsafe class Depthwise3x3Avx512
 {
+    /// <summary>The shapes both kernels take: 3x3, stride 1 or 2 each way, no dilation, C a multiple of 16 (one ZMM of channels).</summary>
+    public static bool Takes(in WindowGeometry g, int channels) =>
+        g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight is 1 or 2 && g.StrideWidth is 1 or 2
+        && g.DilationHeight == 1 && g.DilationWidth == 1 && channels % 16 == 0;
+
     /// <summary>
     /// Runs the call through <typeparamref name="TKernel"/> with the weights prepared by an earlier call of the node (kept
     /// in <see cref="DepthwiseArgs{T}.Packed"/>) or prepared now and kept; false (nothing written) when the kernel refuses them.

@@ -34,8 +34,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
     /// <summary>Shapes this kernel takes (the exactness bound is checked per set of weights, see <see cref="TryRun"/>).</summary>
     public static bool Handles(Isa isa, in WindowGeometry g, int channels) =>
         isa is Isa.Avx512 or Isa.AvxVnni && Avx512F.IsSupported
-        && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight is 1 or 2 && g.StrideWidth is 1 or 2
-        && g.DilationHeight == 1 && g.DilationWidth == 1 && channels % 16 == 0;
+        && Depthwise3x3Avx512.Takes(g, channels);
 
     /// <summary>
     /// Runs the call, or returns false (nothing written) when a channel's sums could pass 2^24 and float would round.

@@ -24,8 +24,7 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
 
     public static bool Handles(Isa isa, in WindowGeometry g, int channels) =>
         isa is Isa.Avx512 or Isa.AvxVnni && Avx512BW.IsSupported && Avx512Vbmi.VL.IsSupported
-        && g.KernelHeight == 3 && g.KernelWidth == 3 && g.StrideHeight is 1 or 2 && g.StrideWidth is 1 or 2
-        && g.DilationHeight == 1 && g.DilationWidth == 1 && channels % 16 == 0;
+        && Depthwise3x3Avx512.Takes(g, channels);
 
     public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged => Depthwise3x3Avx512.Run<T, Kernel>(a);
 
