@@ -226,7 +226,7 @@ public sealed class DriftMonitor
         }
         if (crossed)
         {
-            string feature = FeatureName(measurement.MaxFeature, reference.Features, stride);
+            string feature = DriftStatus.FeatureName(measurement.MaxFeature, reference.Features, stride);
             _events.Publish(new DaemonEvent(_time.GetUtcNow(), drifting ? Detected : Cleared,
                 drifting
                     ? $"{model}: inputs drifted from the reference of {version}: mean PSI {measurement.MeanPsi:F3} ≥ {_options.DriftThreshold:F3} over the last {measurement.Samples} windows (largest {measurement.MaxPsi:F3} on {feature})"
@@ -334,13 +334,11 @@ public sealed class DriftMonitor
         }
     }
 
-    private static string FeatureName(int feature, int features, int stride) => DriftStatus.FeatureName(feature, features, stride);
-
     private JsonObject ReportJson(Measurement report, int features, int stride, string? version) => new()
     {
         ["psi"] = Math.Round(report.MeanPsi, 4),
         ["max_psi"] = Math.Round(report.MaxPsi, 4),
-        ["max_feature"] = FeatureName(report.MaxFeature, features, stride),
+        ["max_feature"] = DriftStatus.FeatureName(report.MaxFeature, features, stride),
         ["level"] = DriftStatus.LevelName(report.Level),
         ["score_psi"] = Math.Round(report.ScorePsi, 4),
         ["windows"] = report.Samples,
