@@ -90,20 +90,6 @@ internal static unsafe class Depthwise3x3Avx512
             if (zpRow is not null) ArrayPool<byte>.Shared.Return(zpRow);
         }
     }
-
-    /// <summary>
-    /// <see cref="Requantization.Requantize(int, float, float, float, int)"/> on 16 lanes already multiplied by their
-    /// scales (<paramref name="scaled"/>), stored as 16 bytes.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<T>(T* dst, Vector512<float> scaled, Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint) where T : unmanaged
-    {
-        Vector512<float> v = Avx512F.Min(Avx512F.Max(scaled, lo), hi);
-        Vector512<int> q = Avx512F.Add(Avx512F.ConvertToVector512Int32(v), zeroPoint);
-        // Every lane is within the output type's range after the clamp, so truncating to bytes is exact.
-        if (typeof(T) == typeof(byte)) Sse2.Store((byte*)dst, Avx512F.ConvertToVector128Byte(q));
-        else Sse2.Store((sbyte*)dst, Avx512F.ConvertToVector128SByte(q));
-    }
 }
 
 /// <summary>The geometry one call's blocks share: where the input rows are and which output pixels are interior.</summary>

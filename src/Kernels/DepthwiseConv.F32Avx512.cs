@@ -124,7 +124,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     for (; ox < inHi; ox++)
                     {
                         Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
-                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
+                        RequantizationAvx512.Store16(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         a0 = b0; a1 = b1; a2 = b2;
                         b0 = c0; b1 = c1; b2 = c2;
                         q0 += step; q1 += step; q2 += step;
@@ -132,7 +132,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     }
                     if (rightPad)
                     {
-                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
+                        RequantizationAvx512.Store16(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         ox++;
                     }
                 }
@@ -142,7 +142,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     {
                         Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
                         Vector512<float> c0 = Load(q0 + 2 * step), c1 = Load(q1 + 2 * step), c2 = Load(q2 + 2 * step);
-                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
+                        RequantizationAvx512.Store16(d, Avx512F.Multiply(Sum(a0, b0, c0, a1, b1, c1, a2, b2, c2, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         a0 = c0; a1 = c1; a2 = c2;
                         q0 += 2 * step; q1 += 2 * step; q2 += 2 * step;
                         d += step;
@@ -150,7 +150,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
                     if (rightPad)
                     {
                         Vector512<float> b0 = Load(q0 + step), b1 = Load(q1 + step), b2 = Load(q2 + step);
-                        Depthwise3x3Avx512.Store(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
+                        RequantizationAvx512.Store16(d, Avx512F.Multiply(Sum(a0, b0, zp, a1, b1, zp, a2, b2, zp, w0, w1, w2, w3, w4, w5, w6, w7, w8, bias), scale), lo, hi, zpOut);
                         ox++;
                     }
                 }
@@ -174,7 +174,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
             Column(r, p1, ix, zp), Column(r, p1, ix + 1, zp), Column(r, p1, ix + 2, zp),
             Column(r, p2, ix, zp), Column(r, p2, ix + 1, zp), Column(r, p2, ix + 2, zp),
             w0, w1, w2, w3, w4, w5, w6, w7, w8, bias);
-        Depthwise3x3Avx512.Store(dst + ox * (nint)r.Channels, Avx512F.Multiply(sum, scale), lo, hi, zpOut);
+        RequantizationAvx512.Store16(dst + ox * (nint)r.Channels, Avx512F.Multiply(sum, scale), lo, hi, zpOut);
     }
 
     /// <summary>bias + the nine taps (x00 x01 x02 the window's top row), as three per-row partial sums.</summary>

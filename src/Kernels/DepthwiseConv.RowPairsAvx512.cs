@@ -206,8 +206,8 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
         return Avx512F.Add(Avx512F.Add(s, bias), t);
     }
 
-    /// <summary>The int32 sums converted to float, scaled and stored (<see cref="Depthwise3x3Avx512.Store"/>).</summary>
+    /// <summary>The int32 sums converted to float, scaled and stored (<see cref="RequantizationAvx512.Store16"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<T>(T* dst, Vector512<int> acc, Vector512<float> scale, Vector512<float> lo, Vector512<float> hi, Vector512<int> zeroPoint) where T : unmanaged =>
-        Depthwise3x3Avx512.Store(dst, Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), lo, hi, zeroPoint);
+        RequantizationAvx512.Store16(dst, Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), lo, hi, zeroPoint);
 }

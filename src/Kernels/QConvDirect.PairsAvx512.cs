@@ -216,13 +216,7 @@ internal static unsafe class QConvDirect8x16PairsAvx512
 
         /// <summary><see cref="Requantization.Requantize(int, float, float, float, int)"/> on 16 lanes, stored as 16 bytes.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store<T>(T* dst, Vector512<int> acc, Vector512<float> scale) where T : unmanaged
-        {
-            Vector512<float> v = Avx512F.Min(Avx512F.Max(Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), _lo), _hi);
-            Vector512<int> q = Avx512F.Add(Avx512F.ConvertToVector512Int32(v), _zeroPoint);
-            // After the clamp every lane is within the output type's range, so keeping the low byte is exact.
-            if (typeof(T) == typeof(byte)) Sse2.Store((byte*)dst, Avx512F.ConvertToVector128Byte(q));
-            else Sse2.Store((sbyte*)dst, Avx512F.ConvertToVector128SByte(q));
-        }
+        public void Store<T>(T* dst, Vector512<int> acc, Vector512<float> scale) where T : unmanaged =>
+            RequantizationAvx512.Store16(dst, Avx512F.Multiply(Avx512F.ConvertToVector512Single(acc), scale), _lo, _hi, _zeroPoint);
     }
 }
