@@ -33,7 +33,7 @@ internal static unsafe class DepthwiseConv3x3F32Avx512
 
     /// <summary>Shapes this kernel takes (the exactness bound is checked per set of weights, see <see cref="TryRun"/>).</summary>
     public static bool Handles(Isa isa, in WindowGeometry g, int channels) =>
-        isa is Isa.Avx512 or Isa.AvxVnni && Avx512F.IsSupported
+        isa is Isa.Avx512 or Isa.Avx512Vnni or Isa.AvxVnni && Avx512F.IsSupported
         && Depthwise3x3Avx512.Takes(g, channels);
 
     /// <summary>

@@ -23,7 +23,7 @@ internal static unsafe class DepthwiseConv3x3RowPairsAvx512
     private const int BlockBytes = 8 * 64;
 
     public static bool Handles(Isa isa, in WindowGeometry g, int channels) =>
-        isa is Isa.Avx512 or Isa.AvxVnni && Avx512BW.IsSupported && Avx512Vbmi.VL.IsSupported
+        isa is Isa.Avx512 or Isa.Avx512Vnni or Isa.AvxVnni && Avx512BW.IsSupported && Avx512Vbmi.VL.IsSupported
         && Depthwise3x3Avx512.Takes(g, channels);
 
     public static void Run<T>(in DepthwiseArgs<T> a) where T : unmanaged => Depthwise3x3Avx512.Run<T, Kernel>(a);

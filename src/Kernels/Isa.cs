@@ -15,6 +15,8 @@ public enum Isa
     Avx512,
     /// <summary>x86-64 AVX-VNNI (256-bit VPDPBUSD).</summary>
     AvxVnni,
+    /// <summary>x86-64 AVX-512 VNNI (512-bit VPDPBUSD, generated machine code) with the AVX-512BW kernels elsewhere.</summary>
+    Avx512Vnni,
 }
 
 public static class IsaNames
@@ -28,6 +30,7 @@ public static class IsaNames
         Isa.Avx2 => "avx2",
         Isa.Avx512 => "avx512",
         Isa.AvxVnni => "avx-vnni",
+        Isa.Avx512Vnni => "avx512-vnni",
         _ => throw new ArgumentOutOfRangeException(nameof(isa)),
     };
 

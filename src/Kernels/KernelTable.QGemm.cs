@@ -20,6 +20,11 @@ public sealed unsafe partial class KernelTable
                 SignedOffset = 128, UnsignedOffset = 0, Block = &QGemmDriver.FusedBlockWithRowKernel<QGemm6x16AvxVnni, QGemm1x64AvxVnni>,
                 HasIndirectConv = true,
             },
+            Isa.Avx512Vnni when System.Runtime.Intrinsics.X86.X86Base.IsSupported => new QGemmKernel
+            {
+                Name = "QGemm6x64Avx512Vnni", Mr = 6, Nr = 64, Kr = 4, KBlock = 4, WeightBytes = 1,
+                SignedOffset = 128, UnsignedOffset = 0, Block = &QGemm6x64Avx512Vnni.Block,
+            },
             Isa.Avx512 when System.Runtime.Intrinsics.X86.X86Base.IsSupported => new QGemmKernel
             {
                 Name = "QGemm6x32Avx512", Mr = 6, Nr = 32, Kr = 2, KBlock = 2, WeightBytes = 2,

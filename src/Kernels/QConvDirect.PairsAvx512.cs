@@ -25,7 +25,7 @@ internal static unsafe class QConvDirect8x16PairsAvx512
 
     /// <summary>Whether this kernel can run <paramref name="shape"/> on <paramref name="isa"/>.</summary>
     public static bool Handles(Isa isa, in Conv2DShape shape) =>
-        isa == Isa.Avx512 && Avx512BW.IsSupported && shape.OutChannels % 16 == 0 && shape.Groups == 1;
+        isa is Isa.Avx512 or Isa.Avx512Vnni && Avx512BW.IsSupported && shape.OutChannels % 16 == 0 && shape.Groups == 1;
 
     /// <summary>
     /// int16 values per row slot: the columns the tiles read (OutWidth rounded up to whole tiles, so a short last tile

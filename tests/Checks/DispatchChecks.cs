@@ -25,7 +25,7 @@ public static class DispatchChecks
             foreach (var isa in cpu.SupportedIsas)
             {
                 bool armPath = isa is Isa.Neon or Isa.NeonDot;
-                bool x86Path = isa is Isa.Avx2 or Isa.Avx512 or Isa.AvxVnni;
+                bool x86Path = isa is Isa.Avx2 or Isa.Avx512 or Isa.AvxVnni or Isa.Avx512Vnni;
                 Expect.True(!(armPath && !arm) && !(x86Path && arm), $"{isa.ToName()} offered on {cpu.Describe()}");
             }
             if (arm) Expect.True(cpu.Supports(Isa.Neon), "every ARM64 CPU has AdvSimd");

@@ -14,6 +14,7 @@ public class IsaForcingTests
     {
         [Isa.Scalar] = "QGemm4x8Scalar", [Isa.Neon] = "QGemm4x4c16Neon", [Isa.NeonDot] = "QGemm4x16NeonDot",
         [Isa.Avx2] = "QGemm4x16Avx2", [Isa.Avx512] = "QGemm6x32Avx512", [Isa.AvxVnni] = "QGemm6x16AvxVnni",
+        [Isa.Avx512Vnni] = "QGemm6x64Avx512Vnni",
     };
 
     public static TheoryData<string> SupportedPaths()

@@ -37,6 +37,8 @@ internal static class DoctorCommand
         }
         if (UnusedX64Features() is { Length: > 0 } unused)
             o.WriteLine($"         the CPU also has {unused}, which this build cannot use (x64 NativeAOT targets x86-64-v3; for this machine: ./build.sh publish --x64-isa native)");
+        if (CpuFeatures.Host.Avx512VnniUnavailable is { } refused)
+            o.WriteLine($"         avx512-vnni is off: its kernels are generated machine code and {refused}");
         o.WriteLine($"board    {BoardName()}");
 
         ReportDevices(o, "gpio", "/dev", "gpiochip*", problems);
@@ -78,7 +80,7 @@ internal static class DoctorCommand
     }
 
     /// <summary>
-    /// AVX-512BW and AVX-VNNI when /proc/cpuinfo lists them but this process cannot use them: a NativeAOT binary sees no
+    /// AVX-512BW, AVX-512 VNNI and AVX-VNNI when /proc/cpuinfo lists them but this process cannot use them: a NativeAOT binary sees no
     /// instruction set above the one it was built for, so on such a CPU faster kernels exist that this build leaves out.
     /// </summary>
     private static string UnusedX64Features()
@@ -96,6 +98,7 @@ internal static class DoctorCommand
         var words = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var unused = new List<string>();
         if (words.Contains("avx512bw") && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) unused.Add("AVX-512BW");
+        if (words.Contains("avx512_vnni") && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) unused.Add("AVX-512 VNNI");
         if (words.Contains("avx_vnni") && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) unused.Add("AVX-VNNI");
         return string.Join(" and ", unused);
     }

@@ -1,0 +1,210 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeAgent.Kernels.X64;
+
+namespace EdgeAgent.Kernels;
+
+/// <summary>
+/// AVX-512 VNNI path: 6 rows x 64 columns, k in groups of 4 (c4, s8 weights as packed for AVX-VNNI but 64 columns
+/// per panel). One 512-bit VPDPBUSD multiplies 4 u8 activations (broadcast) by 4 s8 weights for 16 columns and adds
+/// the 4 products into int32 without saturation: 64 MACs per instruction, 24 per k-group. .NET 10 has no API for the
+/// EVEX VPDPBUSD on a CPU without AVX10 (Zen 4, Ice Lake to Sapphire Rapids), so the tile is machine code generated at
+/// run time (<see cref="QGemmVnniCode"/>) and called through an unmanaged function pointer without a GC transition:
+/// it touches only pinned memory and the stack, and never calls back.
+/// </summary>
+/// <remarks>
+/// The generated tile takes u8 rows whose length is a multiple of 4. s8 activations (flipped by xor 0x80, +128, which
+/// the epilogue's <c>128 * colsum</c> term undoes exactly) and K not a multiple of 4 go through a copy of each chunk of
+/// rows, padded with zeros to whole k-groups, made once per chunk and read by every panel; so the tile never reads past
+/// the end of a row of A. The tile leaves its int32 accumulators (started from the column terms) in a 6x64 block on the
+/// stack, and the existing 16-column sinks (<see cref="IQGemmTileSink"/>) requantize them from there.
+/// </remarks>
+internal static unsafe class QGemm6x64Avx512Vnni
+{
+    public const int Mr = QGemmVnniCode.Rows;
+    public const int Nr = QGemmVnniCode.Columns;
+
+    // Bytes of A rows (or of their padded copy) one pass over the panels works on: in L2 while every panel passes.
+    private const int ARowsBudgetBytes = 128 * 1024;
+
+    [ThreadStatic] private static byte[]? t_rows;
+
+    /// <summary>The CPU has AVX-512 VNNI (CPUID.(EAX=7,ECX=0):ECX bit 11) and the OS keeps zmm state (AVX-512BW usable).</summary>
+    public static bool CpuHasVnni512 =>
+        X86Base.IsSupported && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
+
+    /// <summary>Whether the path runs here: the CPU has the instructions and the generated code could be made executable.</summary>
+    public static bool IsSupported => CpuHasVnni512 && Generated.Code != null;
+
+    /// <summary>Why the path does not run on a CPU that has the instructions (executable memory refused), else null.</summary>
+    public static string? UnavailableReason => CpuHasVnni512 ? Generated.Error : null;
+
+    /// <summary>The generated tiles, built on first use and kept for the process.</summary>
+    private static class Generated
+    {
+        public static readonly byte* Code;
+        public static readonly string? Error;
+        public static readonly int[] Entries = [];
+
+        static Generated()
+        {
+            if (!CpuHasVnni512) return;
+            byte[] code = QGemmVnniCode.Emit(out Entries);
+            Code = ExecutableMemory.TryCreate(code, out Error);
+        }
+    }
+
+    /// <summary>The generated tile for <paramref name="rows"/> rows (1..6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void> TileFor(int rows) =>
+        (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void>)(Generated.Code + Generated.Entries[rows - 1]);
+
+    public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
+    {
+        if (job->WeightZeroPoints is not null)
+        {
+            Block<RawTileSink<TileStride16>>(job, m0, m1, p0, p1);
+            return;
+        }
+        switch (job->Kind)
+        {
+            case QGemmOutputKind.UInt8:
+                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<No, Yes>>(job, m0, m1, p0, p1);
+                else Block<QuantizedTileSinkAvx512<No, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int8:
+                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, m1, p0, p1);
+                else Block<QuantizedTileSinkAvx512<Yes, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int32: Block<Int32TileSink>(job, m0, m1, p0, p1); break;
+            default: Block<Float32TileSink>(job, m0, m1, p0, p1); break;
+        }
+    }
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink
+    {
+        int k = job->K, groups = (k + 3) >> 2, kp = groups * 4;
+        int chunk = Math.Max(Mr, ARowsBudgetBytes / kp / Mr * Mr);
+        bool direct = !job->ASigned && (k & 3) == 0;
+        byte[]? rows = direct ? null : RowBuffer(Math.Min(chunk, m1 - m0) * kp);
+        fixed (byte* copy = rows) Block<TSink>(job, m0, m1, p0, p1, copy, chunk);
+    }
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1, byte* copy, int chunk)
+        where TSink : struct, IQGemmTileSink
+    {
+        int k = job->K, groups = (k + 3) >> 2, kp = groups * 4;
+        int* acc = stackalloc int[Mr * Nr];
+        int* colTerm = stackalloc int[Nr];
+        int* zero = stackalloc int[Nr];
+        new Span<int>(zero, Nr).Clear();
+        QGemmTileOutput* outs = stackalloc QGemmTileOutput[4];
+        byte** cq = stackalloc byte*[4];
+        var tile6 = TileFor(Mr);
+        for (int mc = m0; mc < m1; mc += chunk)
+        {
+            int mcEnd = Math.Min(m1, mc + chunk);
+            byte* a;
+            nint lda;
+            if (copy == null)
+            {
+                a = job->A + mc * job->Lda;
+                lda = job->Lda;
+            }
+            else
+            {
+                CopyRows(job, mc, mcEnd, copy, kp);
+                a = copy;
+                lda = kp;
+            }
+            for (int p = p0; p < p1; p++)
+            {
+                byte* b = job->B + p * job->PanelBytes;
+                int n0 = p * Nr;
+                int nc = Math.Min(Nr, job->N - n0);
+                QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                if (typeof(TSink) != typeof(RawTileSink<TileStride16>) && nc == Nr)
+                {
+                    for (int q = 0; q < 4; q++)
+                    {
+                        outs[q].Prepare(job, colTerm + 16 * q, n0 + 16 * q);
+                        cq[q] = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16 * q);
+                    }
+                    nint ldc = outs[0].LdcBytes;
+                    for (int m = mc; m < mcEnd; m += Mr)
+                    {
+                        int r = Math.Min(Mr, mcEnd - m);
+                        var tile = r == Mr ? tile6 : TileFor(r);
+                        tile(a + (m - mc) * lda, lda, groups, b, acc, colTerm);
+                        for (int q = 0; q < 4; q++)
+                        {
+                            outs[q].C = cq[q] + m * ldc;
+                            Finish<TSink>(outs + q, acc + 16 * q, r);
+                        }
+                    }
+                    continue;
+                }
+                for (int m = mc; m < mcEnd; m += Mr)
+                {
+                    int r = Math.Min(Mr, mcEnd - m);
+                    TileFor(r)(a + (m - mc) * lda, lda, groups, b, acc, zero);
+                    QGemmEpilogue.Apply(job, acc, Nr, colTerm, m, r, n0, nc);
+                }
+            }
+        }
+    }
+
+    /// <summary>16 columns of <paramref name="rows"/> stored accumulator rows (64 apart) through the sink.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TSink>(QGemmTileOutput* o, int* acc, int rows) where TSink : struct, IQGemmTileSink
+    {
+        if (rows >= 4)
+        {
+            TSink.Rows4(o, 0, Lo(acc, 0), Hi(acc, 0), Lo(acc, 1), Hi(acc, 1), Lo(acc, 2), Hi(acc, 2), Lo(acc, 3), Hi(acc, 3));
+            if (rows == 6) TSink.Rows2(o, 4, Lo(acc, 4), Hi(acc, 4), Lo(acc, 5), Hi(acc, 5));
+            else if (rows == 5) TSink.Row(o, 4, Lo(acc, 4), Hi(acc, 4));
+            return;
+        }
+        if (rows >= 2)
+        {
+            TSink.Rows2(o, 0, Lo(acc, 0), Hi(acc, 0), Lo(acc, 1), Hi(acc, 1));
+            if (rows == 3) TSink.Row(o, 2, Lo(acc, 2), Hi(acc, 2));
+            return;
+        }
+        TSink.Row(o, 0, Lo(acc, 0), Hi(acc, 0));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Lo(int* acc, int row) => Vector256.Load(acc + row * Nr);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Hi(int* acc, int row) => Vector256.Load(acc + row * Nr + 8);
+
+    /// <summary>Rows [m0, m1) of A as u8 (s8 flipped by xor 0x80), <paramref name="kp"/> apart, zero-padded past K.</summary>
+    private static void CopyRows(QGemmJob* job, int m0, int m1, byte* dst, int kp)
+    {
+        int k = job->K;
+        var flip = Vector512.Create(job->ASigned ? (byte)0x80 : (byte)0);
+        byte flipByte = job->ASigned ? (byte)0x80 : (byte)0;
+        for (int m = m0; m < m1; m++, dst += kp)
+        {
+            byte* src = job->A + m * job->Lda;
+            int j = 0;
+            for (; j + 64 <= k; j += 64) (Vector512.Load(src + j) ^ flip).Store(dst + j);
+            for (; j < k; j++) dst[j] = (byte)(src[j] ^ flipByte);
+            for (; j < kp; j++) dst[j] = 0;
+        }
+    }
+
+    /// <summary>This thread's buffer for padded rows, grown to at least <paramref name="bytes"/> (kept for later calls).</summary>
+    private static byte[] RowBuffer(int bytes)
+    {
+        var buffer = t_rows;
+        if (buffer is null || buffer.Length < bytes)
+            t_rows = buffer = GC.AllocateUninitializedArray<byte>(Math.Max(bytes, 4096), pinned: true);
+        return buffer;
+    }
+}
