@@ -55,10 +55,11 @@ internal static unsafe class QGemm6x64Avx512Vnni
         }
     }
 
-    /// <summary>The generated tile for <paramref name="rows"/> rows (1..6).</summary>
+    /// <summary>The generated tile for <paramref name="rows"/> rows (1..6) and <paramref name="quarters"/> 16-column quarters (1..4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void> TileFor(int rows) =>
-        (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void>)(Generated.Code + Generated.Entries[rows - 1]);
+    private static delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void> TileFor(int rows, int quarters) =>
+        (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void>)(
+            Generated.Code + Generated.Entries[QGemmVnniCode.EntryIndex(rows, quarters)]);
 
     public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
     {
@@ -99,11 +100,10 @@ internal static unsafe class QGemm6x64Avx512Vnni
         int k = job->K, groups = (k + 3) >> 2, kp = groups * 4;
         int* acc = stackalloc int[Mr * Nr];
         int* colTerm = stackalloc int[Nr];
-        int* zero = stackalloc int[Nr];
-        new Span<int>(zero, Nr).Clear();
-        QGemmTileOutput* outs = stackalloc QGemmTileOutput[4];
-        byte** cq = stackalloc byte*[4];
-        var tile6 = TileFor(Mr);
+        int* start = stackalloc int[Nr];
+        QGemmTileOutput* outs = stackalloc QGemmTileOutput[QGemmVnniCode.Quarters];
+        byte** cq = stackalloc byte*[QGemmVnniCode.Quarters];
+        bool fused = typeof(TSink) != typeof(RawTileSink<TileStride16>);
         for (int mc = m0; mc < m1; mc += chunk)
         {
             int mcEnd = Math.Min(m1, mc + chunk);
@@ -126,32 +126,34 @@ internal static unsafe class QGemm6x64Avx512Vnni
                 int n0 = p * Nr;
                 int nc = Math.Min(Nr, job->N - n0);
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
-                if (typeof(TSink) != typeof(RawTileSink<TileStride16>) && nc == Nr)
+                // Quarters the tile computes; of those, the full ones requantize through the register sinks from
+                // accumulators started at the column terms, a last partial one leaves raw sums to QGemmEpilogue.Apply.
+                int quarters = (nc + 15) >> 4, sunk = fused ? nc >> 4 : 0;
+                int* tileStart = colTerm;
+                if (sunk < quarters)
                 {
-                    for (int q = 0; q < 4; q++)
-                    {
-                        outs[q].Prepare(job, colTerm + 16 * q, n0 + 16 * q);
-                        cq[q] = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16 * q);
-                    }
-                    nint ldc = outs[0].LdcBytes;
-                    for (int m = mc; m < mcEnd; m += Mr)
-                    {
-                        int r = Math.Min(Mr, mcEnd - m);
-                        var tile = r == Mr ? tile6 : TileFor(r);
-                        tile(a + (m - mc) * lda, lda, groups, b, acc, colTerm);
-                        for (int q = 0; q < 4; q++)
-                        {
-                            outs[q].C = cq[q] + m * ldc;
-                            Finish<TSink>(outs + q, acc + 16 * q, r);
-                        }
-                    }
-                    continue;
+                    for (int j = 0; j < 16 * quarters; j++) start[j] = j < 16 * sunk ? colTerm[j] : 0;
+                    tileStart = start;
                 }
+                for (int q = 0; q < sunk; q++)
+                {
+                    outs[q].Prepare(job, colTerm + 16 * q, n0 + 16 * q);
+                    cq[q] = job->C + QGemmTileOutput.ColumnOffset(job, n0 + 16 * q);
+                }
+                nint ldc = sunk > 0 ? outs[0].LdcBytes : 0;
+                var full = TileFor(Mr, quarters);
                 for (int m = mc; m < mcEnd; m += Mr)
                 {
                     int r = Math.Min(Mr, mcEnd - m);
-                    TileFor(r)(a + (m - mc) * lda, lda, groups, b, acc, zero);
-                    QGemmEpilogue.Apply(job, acc, Nr, colTerm, m, r, n0, nc);
+                    var tile = r == Mr ? full : TileFor(r, quarters);
+                    tile(a + (m - mc) * lda, lda, groups, b, acc, tileStart);
+                    for (int q = 0; q < sunk; q++)
+                    {
+                        outs[q].C = cq[q] + m * ldc;
+                        Finish<TSink>(outs + q, acc + 16 * q, r);
+                    }
+                    if (sunk < quarters)
+                        QGemmEpilogue.Apply(job, acc + 16 * sunk, Nr, colTerm + 16 * sunk, m, r, n0 + 16 * sunk, nc - 16 * sunk);
                 }
             }
         }

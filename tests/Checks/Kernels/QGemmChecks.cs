@@ -80,11 +80,12 @@ public static class QGemmChecks
         foreach (var kind in Enum.GetValues<QGemmOutputKind>())
             for (int i = 0; i < 6; i++)
                 yield return Case(21 + i, i % 2 == 0 ? 48 : 37, 16 + 16 * i + (i == 5 ? 3 : 0), i % 2 == 1, kind, rng, 910 + (int)kind * 6 + i);
-        // 64-column panels (avx512-vnni): two full panels and a partial one, u8 rows read in place (K % 4 == 0) or
+        // 64-column panels (avx512-vnni): full panels and a last one of 22 or 48 columns (whole 16-column quarters
+        // through the register sinks, a part of one through the stored tile), u8 rows read in place (K % 4 == 0) or
         // through the padded copy (s8, or K % 4 != 0), every tile height, every output kind.
         foreach (var kind in Enum.GetValues<QGemmOutputKind>())
             for (int i = 0; i < 6; i++)
-                yield return Case(19 + i, i % 3 == 0 ? 128 : 150, i < 3 ? 32 * (i + 1) : 4 * i + 1, i % 2 == 1, kind, rng, 950 + (int)kind * 6 + i);
+                yield return Case(19 + i, (i % 3) switch { 0 => 128, 1 => 150, _ => 112 }, i < 3 ? 32 * (i + 1) : 4 * i + 1, i % 2 == 1, kind, rng, 950 + (int)kind * 6 + i);
         // More u8 rows than avx512-vnni reads per pass over the panels (128 KB: 126 rows at K = 1024), in place.
         yield return Case(131, 70, 1024, false, QGemmOutputKind.UInt8, rng, 980);
     }
