@@ -79,6 +79,9 @@ public static class KernelsBench
         AddExtra("qdwconv3x3", "56x56x32", () => Depthwise(table, pool, threads, 56, 32, 3, 1));
         AddExtra("qdwconv3x3s2", "112x112x64", () => Depthwise(table, pool, threads, 112, 64, 3, 2));
         AddExtra("qdwconv5x5", "14x14x480", () => Depthwise(table, pool, threads, 14, 480, 5, 1));
+        // MobileNet-224's shallow pointwise layers (K = 16..64): where the epilogue weighs as much as the multiply-adds.
+        foreach (var (size, cin, cout) in new[] { (112, 16, 32), (56, 32, 64), (56, 64, 64), (28, 64, 128) })
+            AddExtra("qconv1x1", $"{size}x{size}x{cin}->{cout}", () => Conv(table, pool, threads, "qconv1x1", new Conv2DShape(1, size, size, cin, cout, 1, 1)));
 
         var counted = rows.Where(r => !r.Extra).ToList();
         var ratios = counted.Select(r => r.Ours / r.Ort).Order().ToArray();
