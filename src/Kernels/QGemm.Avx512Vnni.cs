@@ -55,11 +55,15 @@ internal static unsafe class QGemm6x64Avx512Vnni
         }
     }
 
-    /// <summary>The generated tile for <paramref name="rows"/> rows (1..6) and <paramref name="quarters"/> 16-column quarters (1..4).</summary>
+    /// <summary>
+    /// The generated tile for <paramref name="rows"/> rows (1..6), <paramref name="quarters"/> 16-column quarters (1..4)
+    /// and <paramref name="output"/> (the fifth argument: the int32 block or the <see cref="VnniRequantization"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void> TileFor(int rows, int quarters) =>
-        (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, int*, int*, void>)(
-            Generated.Code + Generated.Entries[QGemmVnniCode.EntryIndex(rows, quarters)]);
+    private static delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, void*, int*, void> TileFor(
+        int rows, int quarters, VnniTileOutput output = VnniTileOutput.Int32Block) =>
+        (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, void*, int*, void>)(
+            Generated.Code + Generated.Entries[QGemmVnniCode.EntryIndex(rows, quarters, output)]);
 
     public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
     {
@@ -104,6 +108,11 @@ internal static unsafe class QGemm6x64Avx512Vnni
         QGemmTileOutput* outs = stackalloc QGemmTileOutput[QGemmVnniCode.Quarters];
         byte** cq = stackalloc byte*[QGemmVnniCode.Quarters];
         bool fused = typeof(TSink) != typeof(RawTileSink<TileStride16>);
+        // u8/s8 output of whole 16-column quarters: the generated tile requantizes and stores to C itself.
+        bool requantize = fused && job->Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8;
+        var requantized = job->Kind == QGemmOutputKind.Int8 ? VnniTileOutput.Int8 : VnniTileOutput.UInt8;
+        VnniRequantization* req = stackalloc VnniRequantization[1];
+        if (requantize) req->Prepare(job);
         for (int mc = m0; mc < m1; mc += chunk)
         {
             int mcEnd = Math.Min(m1, mc + chunk);
@@ -126,6 +135,19 @@ internal static unsafe class QGemm6x64Avx512Vnni
                 int n0 = p * Nr;
                 int nc = Math.Min(Nr, job->N - n0);
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
+                if (requantize && (nc & 15) == 0)
+                {
+                    req->SetScales(job, n0, nc);
+                    byte* cp = job->C + n0;
+                    var fullRows = TileFor(Mr, nc >> 4, requantized);
+                    for (int m = mc; m < mcEnd; m += Mr)
+                    {
+                        int r = Math.Min(Mr, mcEnd - m);
+                        req->C = cp + m * job->Ldc;
+                        (r == Mr ? fullRows : TileFor(r, nc >> 4, requantized))(a + (m - mc) * lda, lda, groups, b, req, colTerm);
+                    }
+                    continue;
+                }
                 // Quarters the tile computes; of those, the full ones requantize through the register sinks from
                 // accumulators started at the column terms, a last partial one leaves raw sums to QGemmEpilogue.Apply.
                 int quarters = (nc + 15) >> 4, sunk = fused ? nc >> 4 : 0;

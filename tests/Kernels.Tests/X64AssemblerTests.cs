@@ -44,6 +44,31 @@ public class X64AssemblerTests
         { "vpxord zmm1, zmm18, zmm9", "62 d1 6d 40 ef c9" },
         { "vpaddd zmm0, zmm0, zmm16", "62 b1 7d 48 fe c0" },
         { "vpaddd zmm12, zmm25, zmmword ptr [rbx-64]", "62 71 35 40 fe 63 ff" },
+        { "vcvtdq2ps zmm0, zmm0", "62 f1 7c 48 5b c0" },
+        { "vcvtdq2ps zmm21, zmm21", "62 a1 7c 48 5b ed" },
+        { "vmulps zmm3, zmm3, zmmword ptr [r9+80]", "62 d1 64 48 59 99 50 00 00 00" },
+        { "vmulps zmm23, zmm23, zmmword ptr [r9+208]", "62 c1 44 40 59 b9 d0 00 00 00" },
+        { "vminps zmm5, zmm5, zmm28", "62 91 54 48 5d ec" },
+        { "vminps zmm17, zmm17, zmmword ptr [r9+272]", "62 c1 74 40 5d 89 10 01 00 00" },
+        { "vcvtps2dq zmm0, zmm0", "62 f1 7d 48 5b c0" },
+        { "vcvtps2dq zmm22, zmm22", "62 a1 7d 48 5b f6" },
+        { "vpackssdw zmm24, zmm0, zmm4", "62 61 7d 48 6b c4" },
+        { "vpackssdw zmm25, zmm16, zmm20", "62 21 7d 40 6b cc" },
+        { "vpaddsw zmm24, zmm24, zmm29", "62 01 3d 40 ed c5" },
+        { "vpaddsw zmm25, zmm25, zmmword ptr [r9+336]", "62 41 35 40 ed 89 50 01 00 00" },
+        { "vpackuswb zmm24, zmm24, zmm25", "62 01 3d 40 67 c1" },
+        { "vpacksswb zmm26, zmm24, zmm24", "62 01 3d 40 63 d0" },
+        { "vpmaxub zmm24, zmm24, zmm30", "62 01 3d 40 de c6" },
+        { "vpmaxsb zmm24, zmm24, zmm30", "62 02 3d 40 3c c6" },
+        { "vpermd zmm24, zmm31, zmm24", "62 02 05 40 36 c0" },
+        { "vmovdqu32 xmmword ptr [rax], xmm24", "62 61 7e 08 7f 00" },
+        { "vmovdqu32 xmmword ptr [r10+r11*2], xmm26", "62 01 7e 08 7f 14 5a" },
+        { "vextracti32x4 xmmword ptr [rax+r11], zmm24, 1", "62 23 7d 48 39 04 18 01" },
+        { "vextracti32x4 xmmword ptr [r10+r11*2], zmm27, 3", "62 03 7d 48 39 1c 5a 03" },
+        { "vextracti32x4 xmmword ptr [rax+32], zmm24, 2", "62 63 7d 48 39 40 02 02" },
+        { "mov rax, qword ptr [r9]", "49 8b 01" },
+        { "mov r11, qword ptr [r9+8]", "4d 8b 59 08" },
+        { "mov r8, qword ptr [rsp+8]", "4c 8b 44 24 08" },
         { "vzeroupper", "c5 f8 77" },
         { "ret", "c3" },
         { "int3", "cc" },
@@ -143,6 +168,31 @@ public class X64AssemblerTests
             case "vpxord zmm1, zmm18, zmm9": a.Vpxord(Z1, new(18), new(9)); break;
             case "vpaddd zmm0, zmm0, zmm16": a.Vpaddd(Z0, Z0, new Zmm(16)); break;
             case "vpaddd zmm12, zmm25, zmmword ptr [rbx-64]": a.Vpaddd(new Zmm(12), new Zmm(25), Mem.At(Gpr.Rbx, -64)); break;
+            case "vcvtdq2ps zmm0, zmm0": a.Vcvtdq2ps(Z0, Z0); break;
+            case "vcvtdq2ps zmm21, zmm21": a.Vcvtdq2ps(new Zmm(21), new Zmm(21)); break;
+            case "vmulps zmm3, zmm3, zmmword ptr [r9+80]": a.Vmulps(Z3, Z3, Mem.At(Gpr.R9, 80)); break;
+            case "vmulps zmm23, zmm23, zmmword ptr [r9+208]": a.Vmulps(new Zmm(23), new Zmm(23), Mem.At(Gpr.R9, 208)); break;
+            case "vminps zmm5, zmm5, zmm28": a.Vminps(Z5, Z5, new Zmm(28)); break;
+            case "vminps zmm17, zmm17, zmmword ptr [r9+272]": a.Vminps(new Zmm(17), new Zmm(17), Mem.At(Gpr.R9, 272)); break;
+            case "vcvtps2dq zmm0, zmm0": a.Vcvtps2dq(Z0, Z0); break;
+            case "vcvtps2dq zmm22, zmm22": a.Vcvtps2dq(new Zmm(22), new Zmm(22)); break;
+            case "vpackssdw zmm24, zmm0, zmm4": a.Vpackssdw(new Zmm(24), Z0, Z4); break;
+            case "vpackssdw zmm25, zmm16, zmm20": a.Vpackssdw(new Zmm(25), new Zmm(16), new Zmm(20)); break;
+            case "vpaddsw zmm24, zmm24, zmm29": a.Vpaddsw(new Zmm(24), new Zmm(24), new Zmm(29)); break;
+            case "vpaddsw zmm25, zmm25, zmmword ptr [r9+336]": a.Vpaddsw(new Zmm(25), new Zmm(25), Mem.At(Gpr.R9, 336)); break;
+            case "vpackuswb zmm24, zmm24, zmm25": a.Vpackuswb(new Zmm(24), new Zmm(24), new Zmm(25)); break;
+            case "vpacksswb zmm26, zmm24, zmm24": a.Vpacksswb(new Zmm(26), new Zmm(24), new Zmm(24)); break;
+            case "vpmaxub zmm24, zmm24, zmm30": a.Vpmaxub(new Zmm(24), new Zmm(24), new Zmm(30)); break;
+            case "vpmaxsb zmm24, zmm24, zmm30": a.Vpmaxsb(new Zmm(24), new Zmm(24), new Zmm(30)); break;
+            case "vpermd zmm24, zmm31, zmm24": a.Vpermd(new Zmm(24), new Zmm(31), new Zmm(24)); break;
+            case "vmovdqu32 xmmword ptr [rax], xmm24": a.Vmovdqu32Low128(Mem.At(Gpr.Rax), new Zmm(24)); break;
+            case "vmovdqu32 xmmword ptr [r10+r11*2], xmm26": a.Vmovdqu32Low128(Mem.At(Gpr.R10, Gpr.R11, 2), new Zmm(26)); break;
+            case "vextracti32x4 xmmword ptr [rax+r11], zmm24, 1": a.Vextracti32x4(Mem.At(Gpr.Rax, Gpr.R11, 1), new Zmm(24), 1); break;
+            case "vextracti32x4 xmmword ptr [r10+r11*2], zmm27, 3": a.Vextracti32x4(Mem.At(Gpr.R10, Gpr.R11, 2), new Zmm(27), 3); break;
+            case "vextracti32x4 xmmword ptr [rax+32], zmm24, 2": a.Vextracti32x4(Mem.At(Gpr.Rax, 32), new Zmm(24), 2); break;
+            case "mov rax, qword ptr [r9]": a.Mov(Gpr.Rax, Mem.At(Gpr.R9)); break;
+            case "mov r11, qword ptr [r9+8]": a.Mov(Gpr.R11, Mem.At(Gpr.R9, 8)); break;
+            case "mov r8, qword ptr [rsp+8]": a.Mov(Gpr.R8, Mem.At(Gpr.Rsp, 8)); break;
             case "vzeroupper": a.Vzeroupper(); break;
             case "ret": a.Ret(); break;
             case "int3": a.Int3(); break;

@@ -27,7 +27,8 @@ internal sealed class Label
 
 /// <summary>
 /// Encodes the few x86-64 instructions the generated int8 GEMM kernels need (<see cref="QGemmVnniCode"/>): EVEX
-/// 512-bit VPDPBUSD, VPBROADCASTD, VMOVDQU32, VPXORD, VPADDD, and the integer moves, adds and jumps around them.
+/// 512-bit VPDPBUSD, VPBROADCASTD, VMOVDQU32, VPXORD, VPADDD, the requantizing epilogue's conversions, packs and
+/// stores, and the integer moves, adds and jumps around them.
 /// Only what is used is here; each method's bytes are checked against llvm-mc in the tests.
 /// </summary>
 /// <remarks>
@@ -45,9 +46,10 @@ internal sealed class X64Assembler
 
     public ReadOnlySpan<byte> Code => _code.AsSpan(0, _length);
 
-    // EVEX maps and SIMD prefixes.
-    private const int Map0F = 1, Map0F38 = 2;
-    private const int Pp66 = 1, PpF3 = 2;
+    // EVEX maps and SIMD prefixes; vector lengths (EVEX.L'L in P2 bits 6:5).
+    private const int Map0F = 1, Map0F38 = 2, Map0F3A = 3;
+    private const int PpNone = 0, Pp66 = 1, PpF3 = 2;
+    private const int L128 = 0x00, L512 = 0x40;
 
     // --- vector instructions (512-bit) ---
 
@@ -84,6 +86,57 @@ internal sealed class X64Assembler
     /// <summary>vpaddd dst, src1, zmmword ptr [m].</summary>
     public void Vpaddd(Zmm dst, Zmm src1, Mem src2) => EvexRM(Map0F, Pp66, false, 0xFE, dst.Id, src1.Id, src2, 64, false);
 
+    // --- the requantizing epilogue (512-bit unless noted) ---
+
+    /// <summary>vcvtdq2ps dst, src (int32 -> float, rounded as MXCSR says: nearest even).</summary>
+    public void Vcvtdq2ps(Zmm dst, Zmm src) => EvexRR(Map0F, PpNone, false, 0x5B, dst.Id, 0, src.Id);
+
+    /// <summary>vcvtps2dq dst, src (float -> int32, nearest even; out of range gives int32.MinValue).</summary>
+    public void Vcvtps2dq(Zmm dst, Zmm src) => EvexRR(Map0F, Pp66, false, 0x5B, dst.Id, 0, src.Id);
+
+    /// <summary>vmulps dst, src1, zmmword ptr [m].</summary>
+    public void Vmulps(Zmm dst, Zmm src1, Mem src2) => EvexRM(Map0F, PpNone, false, 0x59, dst.Id, src1.Id, src2, 64, false);
+
+    /// <summary>vminps dst, src1, src2.</summary>
+    public void Vminps(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, PpNone, false, 0x5D, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vminps dst, src1, zmmword ptr [m].</summary>
+    public void Vminps(Zmm dst, Zmm src1, Mem src2) => EvexRM(Map0F, PpNone, false, 0x5D, dst.Id, src1.Id, src2, 64, false);
+
+    /// <summary>vpackssdw dst, src1, src2 (int32 -> int16 with signed saturation, within 128-bit lanes).</summary>
+    public void Vpackssdw(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, Pp66, false, 0x6B, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpaddsw dst, src1, src2 (int16 add with signed saturation).</summary>
+    public void Vpaddsw(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, Pp66, false, 0xED, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpaddsw dst, src1, zmmword ptr [m].</summary>
+    public void Vpaddsw(Zmm dst, Zmm src1, Mem src2) => EvexRM(Map0F, Pp66, false, 0xED, dst.Id, src1.Id, src2, 64, false);
+
+    /// <summary>vpackuswb dst, src1, src2 (int16 -> u8 with unsigned saturation, within 128-bit lanes).</summary>
+    public void Vpackuswb(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, Pp66, false, 0x67, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpacksswb dst, src1, src2 (int16 -> s8 with signed saturation, within 128-bit lanes).</summary>
+    public void Vpacksswb(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, Pp66, false, 0x63, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpmaxub dst, src1, src2.</summary>
+    public void Vpmaxub(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F, Pp66, false, 0xDE, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpmaxsb dst, src1, src2.</summary>
+    public void Vpmaxsb(Zmm dst, Zmm src1, Zmm src2) => EvexRR(Map0F38, Pp66, false, 0x3C, dst.Id, src1.Id, src2.Id);
+
+    /// <summary>vpermd dst, index, src: dword i of dst = dword index[i] of src.</summary>
+    public void Vpermd(Zmm dst, Zmm index, Zmm src) => EvexRR(Map0F38, Pp66, false, 0x36, dst.Id, index.Id, src.Id);
+
+    /// <summary>vmovdqu32 xmmword ptr [m], xmm (the low 128 bits of <paramref name="src"/>; EVEX.128, any of xmm0-31).</summary>
+    public void Vmovdqu32Low128(Mem dst, Zmm src) => EvexRM(Map0F, PpF3, false, 0x7F, src.Id, 0, dst, 16, false, L128);
+
+    /// <summary>vextracti32x4 xmmword ptr [m], src, lane: 128-bit lane <paramref name="lane"/> (0..3) of src to memory.</summary>
+    public void Vextracti32x4(Mem dst, Zmm src, int lane)
+    {
+        EvexRM(Map0F3A, Pp66, false, 0x39, src.Id, 0, dst, 16, false);
+        Emit((byte)lane);
+    }
+
     /// <summary>vzeroupper (VEX): leaves the upper vector state clean for the caller.</summary>
     public void Vzeroupper() => Emit(0xC5, 0xF8, 0x77);
 
@@ -108,6 +161,9 @@ internal sealed class X64Assembler
 
     /// <summary>mov dst, src.</summary>
     public void Mov(Gpr dst, Gpr src) => RexRR(0x89, src.Id, dst.Id);
+
+    /// <summary>mov dst, qword ptr [m].</summary>
+    public void Mov(Gpr dst, Mem src) => RexRM(0x8B, dst.Id, src);
 
     /// <summary>mov dst32, imm32 (zero-extends into the 64-bit register).</summary>
     public void Mov32(Gpr dst, int imm)
@@ -198,25 +254,25 @@ internal sealed class X64Assembler
 
     private void EvexRR(int map, int pp, bool w, byte opcode, int reg, int vreg, int rm)
     {
-        EvexPrefix(map, pp, w, reg, vreg, rmB: (rm >> 3) & 1, rmX: (rm >> 4) & 1, broadcast: false);
+        EvexPrefix(map, pp, w, reg, vreg, rmB: (rm >> 3) & 1, rmX: (rm >> 4) & 1, broadcast: false, L512);
         Emit(opcode);
         Emit((byte)(0xC0 | (reg & 7) << 3 | (rm & 7)));
     }
 
-    private void EvexRM(int map, int pp, bool w, byte opcode, int reg, int vreg, Mem m, int n, bool broadcast)
+    private void EvexRM(int map, int pp, bool w, byte opcode, int reg, int vreg, Mem m, int n, bool broadcast, int length = L512)
     {
         int x = m.Index is { } i ? (i.Id >> 3) & 1 : 0;
-        EvexPrefix(map, pp, w, reg, vreg, rmB: (m.Base.Id >> 3) & 1, rmX: x, broadcast);
+        EvexPrefix(map, pp, w, reg, vreg, rmB: (m.Base.Id >> 3) & 1, rmX: x, broadcast, length);
         Emit(opcode);
         ModRmMemory(reg, m, n);
     }
 
-    private void EvexPrefix(int map, int pp, bool w, int reg, int vreg, int rmB, int rmX, bool broadcast)
+    private void EvexPrefix(int map, int pp, bool w, int reg, int vreg, int rmB, int rmX, bool broadcast, int length)
     {
         int r = (reg >> 3) & 1, rHigh = (reg >> 4) & 1;
         int p0 = (r ^ 1) << 7 | (rmX ^ 1) << 6 | (rmB ^ 1) << 5 | (rHigh ^ 1) << 4 | map;
         int p1 = (w ? 0x80 : 0) | (~vreg & 15) << 3 | 0x04 | pp;
-        int p2 = 0x40 /* L'L = 512 */ | (broadcast ? 0x10 : 0) | (((vreg >> 4) & 1) ^ 1) << 3;
+        int p2 = length | (broadcast ? 0x10 : 0) | (((vreg >> 4) & 1) ^ 1) << 3;
         Emit(0x62, (byte)p0, (byte)p1, (byte)p2);
     }
 
