@@ -108,9 +108,15 @@ internal static unsafe class QGemm6x64Avx512Vnni
         QGemmTileOutput* outs = stackalloc QGemmTileOutput[QGemmVnniCode.Quarters];
         byte** cq = stackalloc byte*[QGemmVnniCode.Quarters];
         bool fused = typeof(TSink) != typeof(RawTileSink<TileStride16>);
-        // u8/s8 output of whole 16-column quarters: the generated tile requantizes and stores to C itself.
-        bool requantize = fused && job->Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8;
-        var requantized = job->Kind == QGemmOutputKind.Int8 ? VnniTileOutput.Int8 : VnniTileOutput.UInt8;
+        // u8/s8/int32 output of whole 16-column quarters: the generated tile finishes and stores to C itself.
+        bool requantize = fused && job->Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8 or QGemmOutputKind.Int32;
+        var requantized = job->Kind switch
+        {
+            QGemmOutputKind.Int8 => VnniTileOutput.Int8,
+            QGemmOutputKind.Int32 => VnniTileOutput.Int32,
+            _ => VnniTileOutput.UInt8,
+        };
+        int elementBytes = job->Kind == QGemmOutputKind.Int32 ? sizeof(int) : 1;
         VnniRequantization* req = stackalloc VnniRequantization[1];
         if (requantize) req->Prepare(job);
         for (int mc = m0; mc < m1; mc += chunk)
@@ -137,13 +143,13 @@ internal static unsafe class QGemm6x64Avx512Vnni
                 QGemmEpilogue.ColumnTerms(job, n0, nc, colTerm);
                 if (requantize && (nc & 15) == 0)
                 {
-                    req->SetScales(job, n0, nc);
-                    byte* cp = job->C + n0;
+                    if (requantized != VnniTileOutput.Int32) req->SetScales(job, n0, nc);
+                    byte* cp = job->C + n0 * elementBytes;
                     var fullRows = TileFor(Mr, nc >> 4, requantized);
                     for (int m = mc; m < mcEnd; m += Mr)
                     {
                         int r = Math.Min(Mr, mcEnd - m);
-                        req->C = cp + m * job->Ldc;
+                        req->C = cp + m * req->Ldc;
                         (r == Mr ? fullRows : TileFor(r, nc >> 4, requantized))(a + (m - mc) * lda, lda, groups, b, req, colTerm);
                     }
                     continue;

@@ -9,6 +9,8 @@ internal enum VnniTileOutput
     UInt8,
     /// <summary>Requantizes to s8 and stores to C.</summary>
     Int8,
+    /// <summary>Stores the int32 sums (started from the column terms: the finished MatMulInteger values) straight to C.</summary>
+    Int32,
 }
 
 /// <summary>
@@ -19,7 +21,8 @@ internal enum VnniTileOutput
 /// a: the first of the rows (u8, K a multiple of 4, rows lda bytes apart); b: one packed panel (k-groups of 4 bytes
 /// per column, 64 columns, 256 bytes per k-group); kGroups &gt;= 0; start: 64 int32 every row's accumulators start
 /// from; output: for <see cref="VnniTileOutput.Int32Block"/> the int32 block (rows 64 apart, only the computed
-/// quarters written), else a <see cref="VnniRequantization"/>.
+/// quarters written), else a <see cref="VnniRequantization"/> (for <see cref="VnniTileOutput.Int32"/> only its C and
+/// ldc).
 /// </summary>
 /// <remarks>
 /// Registers: accumulators zmm0..23 (row r, columns 16q..16q+15 in zmm 4r+q), the k-group's weights zmm24..27, the
@@ -105,6 +108,20 @@ internal static class QGemmVnniCode
             for (int r = 0; r < rows; r++)
                 for (int q = 0; q < quarters; q++)
                     asm.Vmovdqu32(Mem.At(outp, r * Columns * 4 + 64 * q), Acc(r, q));
+        }
+        else if (output == VnniTileOutput.Int32)
+        {
+            Gpr c = Gpr.Rax, ldc = Gpr.R11, c3 = Gpr.R10;
+            asm.Mov(c, Mem.At(outp, VnniRequantization.COffset));
+            asm.Mov(ldc, Mem.At(outp, VnniRequantization.LdcOffset));
+            if (rows > 3)
+            {
+                asm.Lea(c3, Mem.At(ldc, ldc, 2));
+                asm.Add(c3, c);
+            }
+            for (int r = 0; r < rows; r++)
+                for (int q = 0; q < quarters; q++)
+                    asm.Vmovdqu32(RowAt(r, c, c3, ldc, 64 * q), Acc(r, q));
         }
         else
         {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace EdgeAgent.Kernels.X64;
 
 /// <summary>
-/// What a requantizing generated tile (<see cref="QGemmVnniCode"/>) reads: where its rows go and one panel's
+/// What a generated tile that writes C (<see cref="QGemmVnniCode"/>) reads: where its rows go and one panel's
 /// constants, laid out at the offsets the machine code uses. The tile always clamps and always adds the zero point;
 /// where <see cref="QuantizedTileSinkAvx512{TSigned, TUnclamped}"/> leaves them out (the clamp cannot bind, the zero
 /// point is 0) they change nothing: a float above <see cref="Hi"/> would have saturated to the type's maximum in the
@@ -30,9 +30,14 @@ internal unsafe struct VnniRequantization
     /// <summary>The VPERMD order that gathers row j's four dwords into lane j.</summary>
     [FieldOffset(OrderOffset)] public fixed int Order[16];
 
-    /// <summary>The constants of a job with u8/s8 output (everything but <see cref="C"/> and the scales).</summary>
+    /// <summary>The constants of a job (everything but <see cref="C"/> and the scales; for int32 output only the row stride).</summary>
     public void Prepare(QGemmJob* job)
     {
+        if (job->Kind == QGemmOutputKind.Int32)
+        {
+            Ldc = job->Ldc * sizeof(int);
+            return;
+        }
         Ldc = job->Ldc;
         float hi = job->Max - job->OutputZeroPoint;
         for (int i = 0; i < 16; i++) Hi[i] = hi;
