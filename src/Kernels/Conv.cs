@@ -218,6 +218,7 @@ public sealed class QConv2D
         var s = Shape;
         int cg = s.GroupInChannels, k = s.GemmK, stride = input.Stride, ow = s.OutWidth;
         byte pad = (byte)input.ZeroPoint;
+        bool contiguousRow = stride == cg && s.DilationWidth == 1;
         fixed (byte* data = input.Data)
         fixed (byte* dst0 = scratch)
         {
@@ -237,6 +238,14 @@ public sealed class QConv2D
                         continue;
                     }
                     byte* row = image + (long)iy * s.Width * stride;
+                    // Channels packed (stride = group channels) and the whole kernel row inside the image: its taps are
+                    // one run of bytes, one copy instead of one per tap.
+                    if (contiguousRow && ix0 >= 0 && ix0 + s.KernelWidth <= s.Width)
+                    {
+                        Unsafe.CopyBlockUnaligned(dst, row + (long)ix0 * stride, (uint)(cg * s.KernelWidth));
+                        dst += cg * s.KernelWidth;
+                        continue;
+                    }
                     for (int kx = 0; kx < s.KernelWidth; kx++, dst += cg)
                     {
                         int ix = ix0 + kx * s.DilationWidth;

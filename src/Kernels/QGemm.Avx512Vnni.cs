@@ -17,8 +17,11 @@ namespace EdgeAgent.Kernels;
 /// The generated tile takes u8 rows whose length is a multiple of 4. s8 activations (flipped by xor 0x80, +128, which
 /// the epilogue's <c>128 * colsum</c> term undoes exactly) and K not a multiple of 4 go through a copy of each chunk of
 /// rows, padded with zeros to whole k-groups, made once per chunk and read by every panel; so the tile never reads past
-/// the end of a row of A. The tile leaves its int32 accumulators (started from the column terms) in a 6x64 block on the
-/// stack, and the existing 16-column sinks (<see cref="IQGemmTileSink"/>) requantize them from there.
+/// the end of a row of A. Accumulators start from the column terms. A panel of whole 16-column quarters with symmetric
+/// weights is finished by the generated tile itself (requantized, converted or stored straight to C,
+/// <see cref="VnniTileOutput"/>); a part-quarter and asymmetric weights leave the int32 sums in a 6x64 block on the
+/// stack for the 16-column sinks (<see cref="IQGemmTileSink"/>) or <see cref="QGemmEpilogue.Apply"/>.
+/// A last panel narrower than 64 columns runs the variant for its quarters only.
 /// </remarks>
 internal static unsafe class QGemm6x64Avx512Vnni
 {
@@ -108,15 +111,16 @@ internal static unsafe class QGemm6x64Avx512Vnni
         QGemmTileOutput* outs = stackalloc QGemmTileOutput[QGemmVnniCode.Quarters];
         byte** cq = stackalloc byte*[QGemmVnniCode.Quarters];
         bool fused = typeof(TSink) != typeof(RawTileSink<TileStride16>);
-        // u8/s8/int32 output of whole 16-column quarters: the generated tile finishes and stores to C itself.
-        bool requantize = fused && job->Kind is QGemmOutputKind.UInt8 or QGemmOutputKind.Int8 or QGemmOutputKind.Int32;
+        // Whole 16-column quarters: the generated tile finishes them and stores to C itself.
+        bool requantize = fused;
         var requantized = job->Kind switch
         {
             QGemmOutputKind.Int8 => VnniTileOutput.Int8,
             QGemmOutputKind.Int32 => VnniTileOutput.Int32,
+            QGemmOutputKind.Float32 => VnniTileOutput.Float32,
             _ => VnniTileOutput.UInt8,
         };
-        int elementBytes = job->Kind == QGemmOutputKind.Int32 ? sizeof(int) : 1;
+        int elementBytes = job->Kind is QGemmOutputKind.Int32 or QGemmOutputKind.Float32 ? sizeof(int) : 1;
         VnniRequantization* req = stackalloc VnniRequantization[1];
         if (requantize) req->Prepare(job);
         for (int mc = m0; mc < m1; mc += chunk)

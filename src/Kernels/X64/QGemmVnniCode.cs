@@ -11,6 +11,8 @@ internal enum VnniTileOutput
     Int8,
     /// <summary>Stores the int32 sums (started from the column terms: the finished MatMulInteger values) straight to C.</summary>
     Int32,
+    /// <summary>Stores <c>(float)sum * scale[n]</c> to C (VCVTDQ2PS, VMULPS: the operations of <see cref="Float32TileSink"/>).</summary>
+    Float32,
 }
 
 /// <summary>
@@ -22,7 +24,7 @@ internal enum VnniTileOutput
 /// per column, 64 columns, 256 bytes per k-group); kGroups &gt;= 0; start: 64 int32 every row's accumulators start
 /// from; output: for <see cref="VnniTileOutput.Int32Block"/> the int32 block (rows 64 apart, only the computed
 /// quarters written), else a <see cref="VnniRequantization"/> (for <see cref="VnniTileOutput.Int32"/> only its C and
-/// ldc).
+/// ldc, for <see cref="VnniTileOutput.Float32"/> those and the scales).
 /// </summary>
 /// <remarks>
 /// Registers: accumulators zmm0..23 (row r, columns 16q..16q+15 in zmm 4r+q), the k-group's weights zmm24..27, the
@@ -109,7 +111,7 @@ internal static class QGemmVnniCode
                 for (int q = 0; q < quarters; q++)
                     asm.Vmovdqu32(Mem.At(outp, r * Columns * 4 + 64 * q), Acc(r, q));
         }
-        else if (output == VnniTileOutput.Int32)
+        else if (output is VnniTileOutput.Int32 or VnniTileOutput.Float32)
         {
             Gpr c = Gpr.Rax, ldc = Gpr.R11, c3 = Gpr.R10;
             asm.Mov(c, Mem.At(outp, VnniRequantization.COffset));
@@ -120,8 +122,17 @@ internal static class QGemmVnniCode
                 asm.Add(c3, c);
             }
             for (int r = 0; r < rows; r++)
+            {
                 for (int q = 0; q < quarters; q++)
+                {
+                    if (output == VnniTileOutput.Float32)
+                    {
+                        asm.Vcvtdq2ps(Acc(r, q), Acc(r, q));
+                        asm.Vmulps(Acc(r, q), Acc(r, q), Mem.At(outp, VnniRequantization.ScaleOffset + 64 * q));
+                    }
                     asm.Vmovdqu32(RowAt(r, c, c3, ldc, 64 * q), Acc(r, q));
+                }
+            }
         }
         else
         {

@@ -30,10 +30,10 @@ internal unsafe struct VnniRequantization
     /// <summary>The VPERMD order that gathers row j's four dwords into lane j.</summary>
     [FieldOffset(OrderOffset)] public fixed int Order[16];
 
-    /// <summary>The constants of a job (everything but <see cref="C"/> and the scales; for int32 output only the row stride).</summary>
+    /// <summary>The constants of a job (everything but <see cref="C"/> and the scales; for int32 and float output only the row stride).</summary>
     public void Prepare(QGemmJob* job)
     {
-        if (job->Kind == QGemmOutputKind.Int32)
+        if (job->Kind is QGemmOutputKind.Int32 or QGemmOutputKind.Float32)
         {
             Ldc = job->Ldc * sizeof(int);
             return;
