@@ -27,7 +27,7 @@ public unsafe class GeneratedCodeTests
     [Fact]
     public void RefusedExecutableMemoryTurnsThePathOffAndSaysWhy()
     {
-        const string reason = "mprotect to read+execute failed (errno 13, EACCES: executable memory is forbidden here (SELinux execmem or PaX))";
+        string reason = $"mprotect to read+execute failed (errno 13{ExecutableMemory.Why(13)})";
         var refused = new CpuFeatures(CpuFeatures.Host.Architecture, false, false, Avx2: true, Fma: true, Avx512BW: true, AvxVnni: false,
             Avx512Vnni: false) { Avx512VnniUnavailable = reason };
         Assert.False(refused.Supports(Isa.Avx512Vnni));
@@ -35,6 +35,17 @@ public unsafe class GeneratedCodeTests
         Assert.Contains($"avx512-vnni unusable: {reason}", refused.Describe());
         var e = Assert.Throws<IsaNotSupportedException>(() => IsaSelection.Resolve("avx512-vnni", refused));
         Assert.Contains("EACCES", e.Message);
+        Assert.Contains("SELinux", e.Message);
+    }
+
+    [Fact]
+    public void RefusalReasonsNameTheUsualCause()
+    {
+        // EPERM: systemd's seccomp MemoryDenyWriteExecute (our own unit sets it); EACCES: SELinux, PaX or PR_SET_MDWE.
+        Assert.Contains("MemoryDenyWriteExecute", ExecutableMemory.Why(1));
+        Assert.Contains("EPERM", ExecutableMemory.Why(1));
+        Assert.Contains("PR_SET_MDWE", ExecutableMemory.Why(13));
+        Assert.Equal("", ExecutableMemory.Why(12));
     }
 
     [Fact]

@@ -5,8 +5,8 @@ namespace EdgeAgent.Kernels.X64;
 /// <summary>
 /// Generated machine code placed in pages of its own: mapped read+write, the code copied in, then flipped to
 /// read+execute (never writable and executable at once). Kept for the life of the process. Where the system
-/// forbids executable anonymous memory (SELinux <c>execmem</c>, PaX MPROTECT) creation fails with the reason and the
-/// caller runs without the generated kernels.
+/// forbids executable anonymous memory (SELinux <c>execmem</c>, PaX MPROTECT, systemd's <c>MemoryDenyWriteExecute</c>)
+/// creation fails with the reason and the caller runs without the generated kernels.
 /// </summary>
 internal static unsafe partial class ExecutableMemory
 {
@@ -34,11 +34,19 @@ internal static unsafe partial class ExecutableMemory
         {
             int errno = Marshal.GetLastPInvokeError();
             Munmap(p, size);
-            error = $"mprotect to read+execute failed (errno {errno}{(errno == 13 ? ", EACCES: executable memory is forbidden here (SELinux execmem or PaX)" : "")})";
+            error = $"mprotect to read+execute failed (errno {errno}{Why(errno)})";
             return null;
         }
         return (byte*)p;
     }
+
+    /// <summary>What usually stands behind an errno of mprotect(PROT_EXEC) on Linux.</summary>
+    internal static string Why(int errno) => errno switch
+    {
+        1 => ", EPERM: a seccomp filter forbids executable memory, e.g. systemd's MemoryDenyWriteExecute=yes as in deploy/systemd/edgeagent.service",
+        13 => ", EACCES: executable memory is forbidden here: SELinux execmem, PaX, or PR_SET_MDWE (newer systemd's MemoryDenyWriteExecute=yes)",
+        _ => "",
+    };
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     private static partial nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
