@@ -33,9 +33,12 @@ internal static unsafe class QGemm6x64Avx512Vnni
 
     [ThreadStatic] private static byte[]? t_rows;
 
-    /// <summary>The CPU has AVX-512 VNNI (CPUID.(EAX=7,ECX=0):ECX bit 11) and the OS keeps zmm state (AVX-512BW usable).</summary>
+    /// <summary>
+    /// The CPU has AVX-512 VNNI (CPUID.(EAX=7,ECX=0):ECX bit 11) and the OS keeps zmm state (AVX-512BW usable); the
+    /// generated epilogue's 128-bit EVEX store also needs AVX-512VL (every CPU with AVX-512 VNNI so far has it).
+    /// </summary>
     public static bool CpuHasVnni512 =>
-        X86Base.IsSupported && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
+        X86Base.IsSupported && Avx512BW.IsSupported && Avx512F.VL.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
 
     /// <summary>Whether the path runs here: the CPU has the instructions and the generated code could be made executable.</summary>
     public static bool IsSupported => CpuHasVnni512 && Generated.Code != null;
