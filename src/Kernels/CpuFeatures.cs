@@ -58,10 +58,10 @@ public sealed record CpuFeatures(
 
     /// <summary>
     /// The path chosen when nothing is forced. VNNI beats AVX-512BW for int8 on the CPUs that
-    /// have both here (one VPDPBUSD replaces three AVX-512BW instructions); AVX-VNNI stays first
-    /// where it exists (Zen 5, Alder Lake and later: the path measured there), the generated
-    /// 512-bit VNNI kernel serves CPUs with AVX-512 VNNI only (Zen 4, Ice Lake, Sapphire Rapids);
-    /// dot product beats baseline NEON.
+    /// have both here (one VPDPBUSD replaces three AVX-512BW instructions), and the generated 512-bit
+    /// VNNI kernel comes before the 256-bit AVX-VNNI one where a CPU has both (Zen 5, Sapphire Rapids
+    /// and later): the same instruction does twice the MACs on cores with 512-bit datapaths. AVX-VNNI
+    /// serves CPUs without AVX-512 (Alder Lake and other client cores); dot product beats baseline NEON.
     /// </summary>
     public Isa Best
     {
@@ -69,8 +69,8 @@ public sealed record CpuFeatures(
         {
             if (Supports(Isa.NeonDot)) return Isa.NeonDot;
             if (Supports(Isa.Neon)) return Isa.Neon;
-            if (Supports(Isa.AvxVnni)) return Isa.AvxVnni;
             if (Supports(Isa.Avx512Vnni)) return Isa.Avx512Vnni;
+            if (Supports(Isa.AvxVnni)) return Isa.AvxVnni;
             if (Supports(Isa.Avx512)) return Isa.Avx512;
             if (Supports(Isa.Avx2)) return Isa.Avx2;
             return Isa.Scalar;

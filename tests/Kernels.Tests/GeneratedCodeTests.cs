@@ -49,12 +49,16 @@ public unsafe class GeneratedCodeTests
     }
 
     [Fact]
-    public void Avx512VnniIsBestOnlyWithoutAvxVnni()
+    public void Avx512VnniComesBeforeAvxVnniAndNeedsAvx512()
     {
         var both = new CpuFeatures(CpuFeatures.Host.Architecture, false, false, true, true, true, AvxVnni: true, Avx512Vnni: true);
-        var evexOnly = both with { AvxVnni = false };
-        Assert.Equal(Isa.AvxVnni, both.Best);
-        Assert.Equal(Isa.Avx512Vnni, evexOnly.Best);
-        Assert.False((evexOnly with { Avx512BW = false }).Supports(Isa.Avx512Vnni));
+        Assert.Equal(Isa.Avx512Vnni, both.Best);
+        Assert.Equal(Isa.Avx512Vnni, (both with { AvxVnni = false }).Best);
+        // Client cores without AVX-512 (or with it switched off): the 256-bit path.
+        var client = both with { Avx512BW = false };
+        Assert.False(client.Supports(Isa.Avx512Vnni));
+        Assert.Equal(Isa.AvxVnni, client.Best);
+        // Executable memory refused: the 256-bit path, which needs none.
+        Assert.Equal(Isa.AvxVnni, (both with { Avx512Vnni = false }).Best);
     }
 }
