@@ -33,26 +33,14 @@ internal static unsafe class QGemm6x32Avx512
     /// Full panels with symmetric weights finish in registers (<see cref="IQGemmTileSink"/>, two 16-column
     /// halves); a last partial panel and asymmetric weights go through stored tiles and <see cref="QGemmEpilogue.Apply"/>.
     /// </summary>
-    public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
+    public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1) =>
+        TileSinksAvx512.Block<Blocks, RawTileSink<TileStride32>>(job, m0, m1, p0, p1);
+
+    /// <summary>This kernel's block for <see cref="TileSinksAvx512"/>.</summary>
+    private struct Blocks : ISinkedBlock
     {
-        if (job->WeightZeroPoints is not null)
-        {
-            Block<RawTileSink<TileStride32>>(job, m0, m1, p0, p1);
-            return;
-        }
-        switch (job->Kind)
-        {
-            case QGemmOutputKind.UInt8:
-                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<No, Yes>>(job, m0, m1, p0, p1);
-                else Block<QuantizedTileSinkAvx512<No, No>>(job, m0, m1, p0, p1);
-                break;
-            case QGemmOutputKind.Int8:
-                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, m1, p0, p1);
-                else Block<QuantizedTileSinkAvx512<Yes, No>>(job, m0, m1, p0, p1);
-                break;
-            case QGemmOutputKind.Int32: Block<Int32TileSink>(job, m0, m1, p0, p1); break;
-            default: Block<Float32TileSink>(job, m0, m1, p0, p1); break;
-        }
+        public static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink =>
+            QGemm6x32Avx512.Block<TSink>(job, m0, m1, p0, p1);
     }
 
     private static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink

@@ -71,26 +71,14 @@ internal static unsafe class QGemm6x64Avx512Vnni
         (delegate* unmanaged[SuppressGCTransition]<byte*, nint, nint, byte*, void*, int*, void>)(
             Generated.Code + Generated.Entries[QGemmVnniCode.EntryIndex(rows, quarters, output)]);
 
-    public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1)
+    public static void Block(QGemmJob* job, int m0, int m1, int p0, int p1) =>
+        TileSinksAvx512.Block<Blocks, RawTileSink<TileStride16>>(job, m0, m1, p0, p1);
+
+    /// <summary>This kernel's block for <see cref="TileSinksAvx512"/>.</summary>
+    private struct Blocks : ISinkedBlock
     {
-        if (job->WeightZeroPoints is not null)
-        {
-            Block<RawTileSink<TileStride16>>(job, m0, m1, p0, p1);
-            return;
-        }
-        switch (job->Kind)
-        {
-            case QGemmOutputKind.UInt8:
-                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<No, Yes>>(job, m0, m1, p0, p1);
-                else Block<QuantizedTileSinkAvx512<No, No>>(job, m0, m1, p0, p1);
-                break;
-            case QGemmOutputKind.Int8:
-                if (job->ClampCannotBind) Block<QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, m1, p0, p1);
-                else Block<QuantizedTileSinkAvx512<Yes, No>>(job, m0, m1, p0, p1);
-                break;
-            case QGemmOutputKind.Int32: Block<Int32TileSink>(job, m0, m1, p0, p1); break;
-            default: Block<Float32TileSink>(job, m0, m1, p0, p1); break;
-        }
+        public static void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink =>
+            QGemm6x64Avx512Vnni.Block<TSink>(job, m0, m1, p0, p1);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -91,3 +91,40 @@ internal unsafe struct QuantizedTileSinkAvx512<TSigned, TUnclamped> : IQGemmTile
         Avx512F.ExtractVector128(b, 3).Store(c + 3 * ldc);
     }
 }
+
+/// <summary>A GEMM block that runs with any register sink: what <see cref="TileSinksAvx512"/> dispatches to.</summary>
+internal unsafe interface ISinkedBlock
+{
+    static abstract void Block<TSink>(QGemmJob* job, int m0, int m1, int p0, int p1) where TSink : struct, IQGemmTileSink;
+}
+
+/// <summary>
+/// Picks the 512-bit register sink for a job's output kind (u8/s8 with or without a clamp that can bind, int32, float)
+/// and runs <typeparamref name="TBlock"/> with it; asymmetric weights get <typeparamref name="TRaw"/>, the raw tiles
+/// the general epilogue finishes. Shared by the AVX-512BW and AVX-512 VNNI GEMMs.
+/// </summary>
+internal static unsafe class TileSinksAvx512
+{
+    public static void Block<TBlock, TRaw>(QGemmJob* job, int m0, int m1, int p0, int p1)
+        where TBlock : struct, ISinkedBlock where TRaw : struct, IQGemmTileSink
+    {
+        if (job->WeightZeroPoints is not null)
+        {
+            TBlock.Block<TRaw>(job, m0, m1, p0, p1);
+            return;
+        }
+        switch (job->Kind)
+        {
+            case QGemmOutputKind.UInt8:
+                if (job->ClampCannotBind) TBlock.Block<QuantizedTileSinkAvx512<No, Yes>>(job, m0, m1, p0, p1);
+                else TBlock.Block<QuantizedTileSinkAvx512<No, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int8:
+                if (job->ClampCannotBind) TBlock.Block<QuantizedTileSinkAvx512<Yes, Yes>>(job, m0, m1, p0, p1);
+                else TBlock.Block<QuantizedTileSinkAvx512<Yes, No>>(job, m0, m1, p0, p1);
+                break;
+            case QGemmOutputKind.Int32: TBlock.Block<Int32TileSink>(job, m0, m1, p0, p1); break;
+            default: TBlock.Block<Float32TileSink>(job, m0, m1, p0, p1); break;
+        }
+    }
+}

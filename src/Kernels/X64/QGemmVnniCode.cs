@@ -77,11 +77,7 @@ internal static class QGemmVnniCode
     private static void EmitTile(X64Assembler asm, int rows, int quarters, VnniTileOutput output, List<Label> labels)
     {
         Gpr a = Gpr.Rdi, lda = Gpr.Rsi, groups = Gpr.Rdx, b = Gpr.Rcx, outp = Gpr.R8, start = Gpr.R9, a3 = Gpr.R10;
-        if (rows > 3)
-        {
-            asm.Lea(a3, Mem.At(lda, lda, 2));
-            asm.Add(a3, a);
-        }
+        FourthRow(asm, rows, a, lda, a3);
         for (int r = 0; r < rows; r++)
             for (int q = 0; q < quarters; q++)
                 asm.Vmovdqu32(Acc(r, q), Mem.At(start, 64 * q));
@@ -113,14 +109,7 @@ internal static class QGemmVnniCode
         }
         else if (output is VnniTileOutput.Int32 or VnniTileOutput.Float32)
         {
-            Gpr c = Gpr.Rax, ldc = Gpr.R11, c3 = Gpr.R10;
-            asm.Mov(c, Mem.At(outp, VnniRequantization.COffset));
-            asm.Mov(ldc, Mem.At(outp, VnniRequantization.LdcOffset));
-            if (rows > 3)
-            {
-                asm.Lea(c3, Mem.At(ldc, ldc, 2));
-                asm.Add(c3, c);
-            }
+            var (c, c3, ldc) = OutputRows(asm, rows, outp);
             for (int r = 0; r < rows; r++)
             {
                 for (int q = 0; q < quarters; q++)
@@ -145,19 +134,13 @@ internal static class QGemmVnniCode
     /// <summary>The accumulators to bytes in C; r8 holds the <see cref="VnniRequantization"/>.</summary>
     private static void EmitRequantization(X64Assembler asm, int rows, int quarters, bool signed)
     {
-        Gpr p = Gpr.R8, c = Gpr.Rax, ldc = Gpr.R11, c3 = Gpr.R10;
+        Gpr p = Gpr.R8;
         Zmm hi = new(28), zeroPoint = new(29), minBytes = new(30), order = new(31), t0 = new(24), t1 = new(25);
         asm.Vmovdqu32(hi, Mem.At(p, VnniRequantization.HiOffset));
         asm.Vmovdqu32(zeroPoint, Mem.At(p, VnniRequantization.ZeroPointOffset));
         asm.Vmovdqu32(minBytes, Mem.At(p, VnniRequantization.MinBytesOffset));
         asm.Vmovdqu32(order, Mem.At(p, VnniRequantization.OrderOffset));
-        asm.Mov(c, Mem.At(p, VnniRequantization.COffset));
-        asm.Mov(ldc, Mem.At(p, VnniRequantization.LdcOffset));
-        if (rows > 3)
-        {
-            asm.Lea(c3, Mem.At(ldc, ldc, 2));
-            asm.Add(c3, c);
-        }
+        var (c, c3, ldc) = OutputRows(asm, rows, p);
         for (int q = 0; q < quarters; q++)
         {
             for (int r = 0; r < rows; r++)
@@ -219,6 +202,27 @@ internal static class QGemmVnniCode
     {
         if (lane == 0) asm.Vmovdqu32Low128(at, v);
         else asm.Vextracti32x4(at, v, lane);
+    }
+
+    /// <summary>
+    /// Loads C and its row stride from the <see cref="VnniRequantization"/> at <paramref name="p"/> into rax and r11, and
+    /// the fourth row's address into r10 (free once the k-loop is done), so <see cref="RowAt"/> reaches all six rows.
+    /// </summary>
+    private static (Gpr C, Gpr C3, Gpr Ldc) OutputRows(X64Assembler asm, int rows, Gpr p)
+    {
+        Gpr c = Gpr.Rax, ldc = Gpr.R11, c3 = Gpr.R10;
+        asm.Mov(c, Mem.At(p, VnniRequantization.COffset));
+        asm.Mov(ldc, Mem.At(p, VnniRequantization.LdcOffset));
+        FourthRow(asm, rows, c, ldc, c3);
+        return (c, c3, ldc);
+    }
+
+    /// <summary><paramref name="fourth"/> = <paramref name="first"/> + 3 <paramref name="stride"/>, when there are more than three rows.</summary>
+    private static void FourthRow(X64Assembler asm, int rows, Gpr first, Gpr stride, Gpr fourth)
+    {
+        if (rows <= 3) return;
+        asm.Lea(fourth, Mem.At(stride, stride, 2));
+        asm.Add(fourth, first);
     }
 
     private static Zmm Acc(int row, int quarter) => new(4 * row + quarter);
